@@ -1,0 +1,83 @@
+// derivation.h — compute connectionState and iceConnectionState from a snapshot.
+//
+// A snapshot is what the state tables of webrtc-pc are written over: the peer
+// connection's [[IsClosed]] flag and the set of transports presently considered,
+// each with an ICE state and a DTLS state. `derive` answers under one profile and
+// names the rule that decided each value; `explain` also says which transports
+// triggered those rules. The order of transports never matters: the tables only
+// ask which states are present, so a snapshot reduces to two small presence masks
+// and the answer to a lookup in a table computed (at compile time) from the
+// readable rule text in internal/rule_text.h.
+//
+// Example:
+//   std::array<TransportState, 1> t{{{IceTransportState::Completed, DtlsTransportState::Connected}}};
+//   Derivation d = derive(Profile::Rec2025, /*closed=*/false, t);
+//   // d.connection_state == PeerConnectionState::Connecting (the literal REC 2025 gap)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "connstate/profiles.h"
+#include "connstate/rules.h"
+#include "connstate/states.h"
+
+namespace connstate {
+
+struct Derivation {
+  // std::nullopt: the profile defines no state for this input (only rec-2021 does that).
+  std::optional<PeerConnectionState> connection_state;
+  IceConnectionState ice_connection_state = IceConnectionState::New;
+  RuleId connection_rule = RuleId::Pcs2025New;
+  RuleId ice_connection_rule = RuleId::IcsNew;
+
+  friend constexpr bool operator==(const Derivation&, const Derivation&) = default;
+};
+
+// Which states are present among the transports a profile counts. Bit i of `ice`
+// is IceTransportState i; bit i of `dtls` is DtlsTransportState i.
+struct Presence {
+  std::uint8_t ice = 0;
+  std::uint8_t dtls = 0;
+  constexpr bool has_transports() const { return ice != 0; }
+  friend constexpr bool operator==(const Presence&, const Presence&) = default;
+};
+
+// Whether a profile counts a transport referenced only by [[SctpTransport]].
+constexpr bool counts_sctp_only_transports(Profile p) { return p != Profile::Rec2021; }
+
+Presence presence_of(Profile profile, std::span<const TransportState> transports);
+
+// The fast path: a table lookup.
+Derivation derive(Profile profile, bool closed, Presence presence);
+Derivation derive(Profile profile, bool closed, std::span<const TransportState> transports);
+
+// connectionState given the current [[IceConnectionState]] slot, which can lag the
+// transports (a DTLS change does not re-derive it). Profiles that define
+// connectionState over the transports themselves ignore `ice_connection_slot`.
+std::optional<PeerConnectionState> derive_connection_state(Profile profile, bool closed,
+                                                           IceConnectionState ice_connection_slot,
+                                                           Presence presence, RuleId* rule = nullptr);
+
+IceConnectionState derive_ice_connection_state(Profile profile, bool closed, Presence presence,
+                                               RuleId* rule = nullptr);
+
+// The readable path: evaluates the rule text row by row. Used to build the tables
+// and by the test that checks the tables against it on every input.
+Derivation derive_by_rules(Profile profile, bool closed, Presence presence);
+
+// RTCIceGatheringState from the transports' gatherer states (the same in every profile).
+IceGatheringState derive_gathering_state(std::span<const IceGathererState> gatherers, RuleId* rule = nullptr);
+
+// A derivation plus, per aggregate, the transports (by index in the input span;
+// the first 64 only) whose states triggered the deciding rule.
+struct Explanation {
+  Derivation derivation;
+  std::uint64_t connection_triggers = 0;
+  std::uint64_t ice_connection_triggers = 0;
+};
+
+Explanation explain(Profile profile, bool closed, std::span<const TransportState> transports);
+
+}  // namespace connstate

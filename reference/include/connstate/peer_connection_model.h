@@ -1,0 +1,166 @@
+// peer_connection_model.h — the event model: what a peer connection fires, step by step.
+//
+// A PeerConnectionModel is one RTCPeerConnection seen through its transports.
+// Transports join and leave the set the aggregates are computed over (signaling
+// does that), their ICE and DTLS states change (the ICE agent and DTLS do that),
+// and the connection can be closed. Each step returns the events the spec
+// requires, in dispatch order, each with the value a listener reads:
+//
+//  * ICE change — one task (webrtc-pc "change the selected candidate pair and
+//    state"): all slots are updated first, then transport `statechange`,
+//    `iceconnectionstatechange`, `connectionstatechange`, each only if its value
+//    changed (the 2015–2018 text queued separate tasks, in the same order).
+//  * DTLS change — transport `statechange` in one task, then "update the connection
+//    state" in a later task, which uses the [[IceConnectionState]] slot as it is
+//    (rec-2025) and fires `connectionstatechange` only if the value changed.
+//  * close() — every state becomes `closed` with no event at all; every later step
+//    is ignored.
+//  * remove — the transport's DTLS then ICE close, with their events, and it no
+//    longer counts; add — a transport joins with ICE `new` and DTLS `new`.
+//    The spec does not re-derive the aggregates when only the set of transports
+//    changes; ModelOptions::rederive_on_set_change makes that explicit.
+//
+// Every step is O(1): the model keeps a count of transports per state.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "connstate/derivation.h"
+#include "connstate/profiles.h"
+#include "connstate/states.h"
+
+namespace connstate {
+
+using TransportId = std::uint8_t;
+inline constexpr std::size_t kMaxTransports = 64;
+
+enum class EventType : std::uint8_t {
+  IceTransportStateChange,   // `statechange` at an RTCIceTransport
+  DtlsTransportStateChange,  // `statechange` at an RTCDtlsTransport
+  IceConnectionStateChange,  // `iceconnectionstatechange` at the RTCPeerConnection
+  ConnectionStateChange,     // `connectionstatechange` at the RTCPeerConnection
+};
+
+struct Event {
+  EventType type;
+  TransportId transport = 0;  // for transport events
+  std::uint8_t state = 0;     // enumerator of the state type that `type` reports
+  std::uint8_t task = 0;      // 0 = the step's first task; higher = a later queued task
+
+  bool is_pc_event() const {
+    return type == EventType::IceConnectionStateChange || type == EventType::ConnectionStateChange;
+  }
+  // "statechange", "iceconnectionstatechange" or "connectionstatechange".
+  std::string_view type_name() const;
+  // The spec string of the state a listener reads.
+  std::string_view state_name() const;
+  // Compares type, transport and state; `task` is scheduling detail, not observable order.
+  bool same_observation(const Event& other) const {
+    return type == other.type && state == other.state && (is_pc_event() || transport == other.transport);
+  }
+};
+
+inline constexpr std::size_t kMaxEventsPerStep = 8;
+
+struct Events {
+  std::array<Event, kMaxEventsPerStep> items{};
+  std::uint8_t count = 0;
+  void push(const Event& e) { items[count++] = e; }
+  const Event* begin() const { return items.data(); }
+  const Event* end() const { return items.data() + count; }
+  std::size_t size() const { return count; }
+  bool empty() const { return count == 0; }
+  const Event& operator[](std::size_t i) const { return items[i]; }
+};
+
+enum class StepKind : std::uint8_t { Add, Ice, Dtls, Remove, Close };
+
+struct Step {
+  StepKind kind = StepKind::Close;
+  TransportId transport = 0;
+  std::uint8_t state = 0;   // IceTransportState for Ice, DtlsTransportState for Dtls
+  bool sctp_only = false;   // for Add: referenced only by [[SctpTransport]]
+
+  static Step add(TransportId t, bool sctp_only = false) { return {StepKind::Add, t, 0, sctp_only}; }
+  static Step ice(TransportId t, IceTransportState s) { return {StepKind::Ice, t, static_cast<std::uint8_t>(s), false}; }
+  static Step dtls(TransportId t, DtlsTransportState s) { return {StepKind::Dtls, t, static_cast<std::uint8_t>(s), false}; }
+  static Step remove(TransportId t) { return {StepKind::Remove, t, 0, false}; }
+  static Step close() { return {StepKind::Close, 0, 0, false}; }
+};
+
+std::string_view to_string(StepKind kind);
+
+enum class StepOutcome : std::uint8_t {
+  Applied,             // the step happened (it may have fired no event)
+  IgnoredAfterClose,   // the connection is closed: nothing happens
+  UnknownTransport,    // ice/dtls/remove of a transport not in the set
+  DuplicateTransport,  // add of a transport already in the set
+  BadTransportId,      // id >= kMaxTransports
+};
+
+std::string_view to_string(StepOutcome outcome);
+
+struct StepResult {
+  StepOutcome outcome = StepOutcome::Applied;
+  Events events;
+  bool ok() const { return outcome == StepOutcome::Applied || outcome == StepOutcome::IgnoredAfterClose; }
+};
+
+struct ModelOptions {
+  // Re-derive (and fire events for) the aggregates when a transport joins or
+  // leaves the set without a state change of its own. The spec is silent; off
+  // by default (literal reading).
+  bool rederive_on_set_change = false;
+  // Fire iceconnectionstatechange/connectionstatechange when close() changes the
+  // value (the browser-historical behaviour MDN implies). Off in every profile by
+  // default: since 2019 the spec says close() fires no event.
+  bool events_on_close = false;
+};
+
+class PeerConnectionModel {
+ public:
+  explicit PeerConnectionModel(Profile profile = kDefaultProfile, ModelOptions options = {});
+
+  StepResult apply(const Step& step);
+  StepResult add(TransportId t, bool sctp_only = false) { return apply(Step::add(t, sctp_only)); }
+  StepResult set_ice(TransportId t, IceTransportState s) { return apply(Step::ice(t, s)); }
+  StepResult set_dtls(TransportId t, DtlsTransportState s) { return apply(Step::dtls(t, s)); }
+  StepResult remove(TransportId t) { return apply(Step::remove(t)); }
+  StepResult close() { return apply(Step::close()); }
+  void reset();
+
+  Profile profile() const { return profile_; }
+  const ModelOptions& options() const { return options_; }
+  bool is_closed() const { return closed_; }
+  // std::nullopt: the profile defines no state (rec-2021 only).
+  std::optional<PeerConnectionState> connection_state() const;
+  IceConnectionState ice_connection_state() const { return ice_connection_; }
+  bool has_transport(TransportId t) const { return t < kMaxTransports && ((live_ >> t) & 1u); }
+  IceTransportState ice_state(TransportId t) const { return ice_[t]; }
+  DtlsTransportState dtls_state(TransportId t) const { return dtls_[t]; }
+  std::size_t transport_count() const;
+  // Which states are present among the transports the profile counts.
+  Presence presence() const;
+
+ private:
+  void count(TransportId t, int delta);
+  void rederive_into(Events& out, std::uint8_t task);
+  void fire_connection_update(Events& out, std::uint8_t task);
+
+  Profile profile_;
+  ModelOptions options_;
+  bool closed_ = false;
+  IceConnectionState ice_connection_ = IceConnectionState::New;
+  std::uint8_t connection_ = static_cast<std::uint8_t>(PeerConnectionState::New);  // kUndefinedState if none
+  std::uint64_t live_ = 0;
+  std::uint64_t sctp_only_ = 0;
+  std::array<IceTransportState, kMaxTransports> ice_{};
+  std::array<DtlsTransportState, kMaxTransports> dtls_{};
+  std::array<std::uint16_t, enum_count<IceTransportState>> ice_count_{};
+  std::array<std::uint16_t, enum_count<DtlsTransportState>> dtls_count_{};
+};
+
+}  // namespace connstate
