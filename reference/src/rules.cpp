@@ -57,33 +57,35 @@ constexpr std::array<Rule, kRuleCount> kRules = {{
     // --- RTCIceConnectionState, 2016–2018 -----------------------------------------------------
     {RuleId::LegacyIcsClosed, "legacy.ics.closed", Aggregate::IceConnectionState, kLegacy,
      "dom-rtciceconnectionstate-closed", "the peer connection is closed",
-     "The RTCPeerConnection object's [[isClosed]] slot is true.", kNoTransports, 0},
+     "The RTCPeerConnection object's [[IsClosed]] slot is true.", kNoTransports, 0},
     {RuleId::LegacyIcsFailed, "legacy.ics.failed", Aggregate::IceConnectionState, kLegacy,
      "dom-rtciceconnectionstate-failed", "some ICE transport is failed",
-     "Any of the RTCIceTransports are in the failed state.", set_of(I::Failed), 0},
+     "Any of the RTCIceTransports are in the \"failed\" state.", set_of(I::Failed), 0},
     {RuleId::LegacyIcsDisconnected, "legacy.ics.disconnected", Aggregate::IceConnectionState, kLegacy,
      "dom-rtciceconnectionstate-disconnected", "some ICE transport is disconnected and none failed",
-     "Any of the RTCIceTransports are in the disconnected state and none of them are in the failed state.",
+     "Any of the RTCIceTransports are in the \"disconnected\" state and none of them are in the \"failed\" "
+     "state.",
      set_of(I::Disconnected), 0},
     {RuleId::LegacyIcsNew, "legacy.ics.new", Aggregate::IceConnectionState, kLegacy, "dom-rtciceconnectionstate-new",
      "some ICE transport is new and none checking/failed/disconnected; or all closed; or none",
-     "Any of the RTCIceTransports are in the new state and none of them are in the checking, failed or "
-     "disconnected state, or all RTCIceTransports are in the closed state, or there are no transports.",
+     "Any of the RTCIceTransports are in the \"new\" state and none of them are in the \"checking\", "
+     "\"failed\" or \"disconnected\" state, or all RTCIceTransports are in the \"closed\" state, or there are "
+     "no transports.",
      set_of(I::New, I::Closed), 0},
     {RuleId::LegacyIcsChecking, "legacy.ics.checking", Aggregate::IceConnectionState, kLegacy,
      "dom-rtciceconnectionstate-checking", "some ICE transport is checking and none failed/disconnected",
-     "Any of the RTCIceTransports are in the checking state and none of them are in the failed or "
-     "disconnected state.",
+     "Any of the RTCIceTransports are in the \"checking\" state and none of them are in the \"failed\" or "
+     "\"disconnected\" state.",
      set_of(I::Checking), 0},
     {RuleId::LegacyIcsCompleted, "legacy.ics.completed", Aggregate::IceConnectionState, kLegacy,
      "dom-rtciceconnectionstate-completed", "all ICE transports completed or closed, at least one completed",
-     "All RTCIceTransports are in the completed or closed state and at least one of them is in the "
-     "completed state.",
+     "All RTCIceTransports are in the \"completed\" or \"closed\" state and at least one of them is in the "
+     "\"completed\" state.",
      set_of(I::Completed), 0},
     {RuleId::LegacyIcsConnected, "legacy.ics.connected", Aggregate::IceConnectionState, kLegacy,
      "dom-rtciceconnectionstate-connected", "all ICE transports connected/completed/closed, at least one connected",
-     "All RTCIceTransports are in the connected, completed or closed state and at least one of them is in "
-     "the connected state.",
+     "All RTCIceTransports are in the \"connected\", \"completed\" or \"closed\" state and at least one of "
+     "them is in the \"connected\" state.",
      set_of(I::Connected), 0},
 
     // --- RTCPeerConnectionState, REC 2025 -----------------------------------------------------
@@ -176,40 +178,40 @@ constexpr std::array<Rule, kRuleCount> kRules = {{
      "\"closed\" state, and all RTCDtlsTransports are in the \"connected\" or \"closed\" state.",
      set_of(I::Connected, I::Completed, I::Closed), set_of(D::Connected, D::Closed)},
     {RuleId::Pcs2021Undefined, "pcs-2021.undefined", Aggregate::ConnectionState, kRec2021,
-     "rtcpeerconnectionstate-description",
+     "rtcpeerconnectionstate-enum",
      "no row of the table applies: the Recommendation defines no state (issue #2678)",
      "(no row applies; see w3c/webrtc-pc issue #2678)", set_of(I::New, I::Connected, I::Completed),
      set_of(D::New, D::Connected)},
 
     // --- RTCPeerConnectionState, 2015–2018 (MDN) ------------------------------------------------
     {RuleId::LegacyPcsClosed, "legacy.pcs.closed", Aggregate::ConnectionState, kLegacy,
-     "dom-rtcpeerconnectionstate-closed", "the peer connection is closed", "The RTCPeerConnection is closed.",
-     kNoTransports, 0},
+     "dom-rtcpeerconnectionstate-closed", "the peer connection is closed",
+     "The RTCPeerConnection object's [[IsClosed]] slot is true.", kNoTransports, 0},
     {RuleId::LegacyPcsFailed, "legacy.pcs.failed", Aggregate::ConnectionState, kLegacy,
      "dom-rtcpeerconnectionstate-failed", "some transport (ICE or DTLS) is failed",
-     "One or more of the ICE transports on the connection is in the failed state.", set_of(I::Failed),
+     "Any of the RTCIceTransports or RTCDtlsTransports are in a \"failed\" state.", set_of(I::Failed),
      set_of(D::Failed)},
     {RuleId::LegacyPcsConnecting, "legacy.pcs.connecting", Aggregate::ConnectionState, kLegacy,
      "dom-rtcpeerconnectionstate-connecting", "some transport is connecting or checking, none failed",
-     "Any of the RTCIceTransports or RTCDtlsTransports are in the connecting or checking state and none of "
-     "them is in the failed state.",
+     "Any of the RTCIceTransports or RTCDtlsTransports are in the \"connecting\" or \"checking\" state and "
+     "none of them is in the \"failed\" state.",
      set_of(I::Checking), set_of(D::Connecting)},
     {RuleId::LegacyPcsDisconnected, "legacy.pcs.disconnected", Aggregate::ConnectionState, kLegacy,
      "dom-rtcpeerconnectionstate-disconnected", "some transport is disconnected, none failed/connecting/checking",
-     "At least one of the ICE transports for the connection is in the disconnected state and none of the "
-     "other transports are in the states: failed, connecting, or checking.",
+     "Any of the RTCIceTransports or RTCDtlsTransports are in the \"disconnected\" state and none of them "
+     "are in the \"failed\" or \"connecting\" or \"checking\" state.",
      set_of(I::Disconnected), 0},
     {RuleId::LegacyPcsNew, "legacy.pcs.new", Aggregate::ConnectionState, kLegacy, "dom-rtcpeerconnectionstate-new",
      "some transport is new (none failed/connecting/checking/disconnected), or all closed, or none",
-     "At least one of the connection's ICE transports (RTCIceTransport or RTCDtlsTransport objects) is in the "
-     "new state, and none of them are in one of the following states: connecting, checking, failed, "
-     "disconnected, or all of the connection's transports are in the closed state.",
+     "Any of the RTCIceTransports or RTCDtlsTransports are in the \"new\" state and none of the transports "
+     "are in the \"connecting\", \"checking\", \"failed\" or \"disconnected\" state, or all transports are "
+     "in the \"closed\" state, or there are no transports.",
      set_of(I::New, I::Closed), set_of(D::New, D::Closed)},
     {RuleId::LegacyPcsConnected, "legacy.pcs.connected", Aggregate::ConnectionState, kLegacy,
      "dom-rtcpeerconnectionstate-connected",
      "every transport connected/completed/closed, at least one connected/completed",
-     "Every ICE transport used by the connection is either in use (state connected or completed) or is "
-     "closed (state closed); in addition, at least one transport is either connected or completed.",
+     "All RTCIceTransports and RTCDtlsTransports are in the \"connected\", \"completed\" or \"closed\" "
+     "state and at least one of them is in the \"connected\" or \"completed\" state.",
      set_of(I::Connected, I::Completed), set_of(D::Connected)},
 
     // --- RTCIceGatheringState -------------------------------------------------------------------

@@ -1,0 +1,25 @@
+// commands.h — the `connstate` subcommands; each takes its arguments and returns the exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace connstate::cli {
+
+using Args = std::vector<std::string>;
+
+// Exit codes shared by every command (documented in `connstate --help` and the README).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUnexpected = 1;
+inline constexpr int kExitUsage = 2;       // bad usage or bad input files
+inline constexpr int kExitStackError = 3;  // the stack under test could not be run
+
+int eval(const Args& args);
+int profiles(const Args& args);
+int explain(const Args& args);
+int list(const Args& args);
+int run(const Args& args);
+int expectations(const Args& args);
+int serve(const Args& args);
+
+}  // namespace connstate::cli

@@ -1,0 +1,153 @@
+// reference_commands.cpp — `eval`, `explain` and `profiles`: the reference on its own.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "connstate/harness/args.h"
+#include "connstate/harness/json_input.h"
+#include "connstate/harness/line_reader.h"
+#include "connstate/harness/why.h"
+
+namespace connstate::cli {
+using namespace connstate::harness;
+
+Profile profile_option(const ArgParser& p, Profile fallback) {
+  auto v = p.value("profile");
+  if (!v) return fallback;
+  auto prof = parse_profile(*v);
+  if (!prof) {
+    std::string ids;
+    for (const auto& i : kProfiles) ids += (ids.empty() ? "" : ", ") + std::string(i.id);
+    throw UsageError("unknown profile '" + *v + "' (profiles: " + ids + ")");
+  }
+  return *prof;
+}
+
+int eval(const Args& args) {
+  ArgParser p("connstate eval", "connstate eval [--profile ID] [--no-why] [--quote] < SNAPSHOTS.jsonl",
+              "Reads snapshots as JSON lines on stdin, one per line:\n"
+              "  {\"closed\":false,\"transports\":[{\"ice\":\"connected\",\"dtls\":\"new\"}]}\n"
+              "and writes one JSON line per input, in order:\n"
+              "  {\"connectionState\":\"connecting\",\"iceConnectionState\":\"connected\",\"why\":{...}}\n"
+              "connectionState is null where the profile defines no state. A transport may carry\n"
+              "\"sctp_only\":true (referenced only by [[SctpTransport]]). Blank lines are skipped.\n"
+              "A bad line stops the run with exit code 2 and a message naming the line; every line\n"
+              "before it has already been answered.");
+  p.option("profile", "ID", "spec profile (default rec-2025; see 'connstate profiles')")
+      .option("no-why", "", "omit the why (rule ids and triggering transports)")
+      .option("quote", "", "include the spec quote of each deciding rule in the why");
+  if (!p.parse(args)) return kExitOk;
+  if (!p.positionals().empty()) throw UsageError("eval reads stdin and takes no arguments");
+  const Profile profile = profile_option(p, kDefaultProfile);
+  const bool why = !p.has("no-why");
+  const bool quote = p.has("quote");
+
+  LineReader in(stdin);
+  std::string out;
+  out.reserve(1 << 16);
+  std::vector<TransportState> transports;
+  std::string_view line;
+  json::monotonic_resource mr;
+  while (in.next(line)) {
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    try {
+      boost::system::error_code ec;
+      json::value v = json::parse(line, ec, &mr);
+      if (ec) throw FieldError("", "invalid JSON: " + ec.message());
+      const json::object& o = as_object(v, "");
+      transports = read_transports(require(o, "transports", ""), "/transports", false);
+      const bool closed = optional_bool(o, "closed", "", false);
+      const Explanation x = explain(profile, closed, transports);
+      out += "{\"connectionState\":";
+      out += connection_state_json(x.derivation.connection_state);
+      out += ",\"iceConnectionState\":\"";
+      out += to_string(x.derivation.ice_connection_state);
+      out += '"';
+      if (why) {
+        out += ",\"why\":";
+        append_why_json(out, x, quote);
+      }
+      out += "}\n";
+    } catch (const FieldError& e) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      std::fflush(stdout);
+      std::fprintf(stderr, "connstate eval: line %zu%s%s: %s\n", in.line_number(), e.pointer.empty() ? "" : " at ",
+                   e.pointer.c_str(), e.what());
+      return kExitUsage;
+    }
+    if (out.size() > (1 << 16) - 1024) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      out.clear();
+    }
+    mr.release();
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  if (in.failed()) {
+    std::fprintf(stderr, "connstate eval: error reading stdin\n");
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
+int profiles(const Args& args) {
+  ArgParser p("connstate profiles", "connstate profiles [--json]", "Lists the spec profiles the reference follows.");
+  p.option("json", "", "print JSON instead of text");
+  if (!p.parse(args)) return kExitOk;
+  if (p.has("json")) {
+    std::string out = "[";
+    for (const auto& i : kProfiles) {
+      if (out.size() > 1) out += ',';
+      out += "{\"id\":" + json_string(i.id) + ",\"default\":" + (i.profile == kDefaultProfile ? "true" : "false") +
+             ",\"description\":" + json_string(i.description) + ",\"source\":" + json_string(i.source) + "}";
+    }
+    out += "]\n";
+    std::fputs(out.c_str(), stdout);
+    return kExitOk;
+  }
+  for (const auto& i : kProfiles) {
+    std::printf("%-18s %s%s\n%-18s source: %s\n", std::string(i.id).c_str(), std::string(i.description).c_str(),
+                i.profile == kDefaultProfile ? " [default]" : "", "", std::string(i.source).c_str());
+  }
+  return kExitOk;
+}
+
+int explain(const Args& args) {
+  ArgParser p("connstate explain", "connstate explain [--profile ID] [--closed] ICE/DTLS [ICE/DTLS ...]",
+              "Prints how the reference derives iceConnectionState and connectionState for one snapshot:\n"
+              "the deciding rule of each, its spec anchor and quote, and the transports that triggered it.\n"
+              "Example: connstate explain --profile rec-2025 completed/connected");
+  p.option("profile", "ID", "spec profile (default rec-2025)")
+      .option("closed", "", "the peer connection is closed")
+      .option("all-profiles", "", "explain under every profile")
+      .positional("ICE/DTLS", "one transport: ICE state / DTLS state, e.g. connected/new; append +sctp for an "
+                              "SCTP-only transport");
+  if (!p.parse(args)) return kExitOk;
+  std::vector<TransportState> transports;
+  for (const std::string& a : p.positionals()) {
+    std::string text = a;
+    TransportState t;
+    if (text.size() > 5 && text.ends_with("+sctp")) {
+      t.sctp_only = true;
+      text.resize(text.size() - 5);
+    }
+    const auto slash = text.find('/');
+    if (slash == std::string::npos) throw UsageError("transport '" + a + "' must be written ICE/DTLS, e.g. connected/new");
+    try {
+      t.ice = parse_state_or_throw<IceTransportState>(text.substr(0, slash), a);
+      t.dtls = parse_state_or_throw<DtlsTransportState>(text.substr(slash + 1), a);
+    } catch (const FieldError& e) {
+      throw UsageError(std::string(e.what()) + " in '" + a + "'");
+    }
+    transports.push_back(t);
+  }
+  if (p.has("all-profiles")) {
+    for (const auto& i : kProfiles) std::fputs((explain_text(i.profile, p.has("closed"), transports) + "\n").c_str(), stdout);
+  } else {
+    std::fputs(explain_text(profile_option(p, kDefaultProfile), p.has("closed"), transports).c_str(), stdout);
+  }
+  return kExitOk;
+}
+
+}  // namespace connstate::cli

@@ -1,0 +1,269 @@
+// run_commands.cpp — `run`, `list` and `expectations`: the conformance runner's CLI.
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <unistd.h>
+
+#include "commands.h"
+#include "connstate/harness/args.h"
+#include "connstate/harness/json_input.h"
+#include "connstate/harness/reports.h"
+#include "connstate/harness/runner.h"
+#include "connstate/harness/version.h"
+
+namespace connstate::cli {
+using namespace connstate::harness;
+namespace fs = std::filesystem;
+
+Profile profile_option(const ArgParser& p, Profile fallback);  // reference_commands.cpp
+
+namespace {
+
+volatile bool g_stop = false;
+extern "C" void on_signal(int) { g_stop = true; }
+
+void add_selection_options(ArgParser& p) {
+  p.option("cases", "PATTERN", "select case ids by glob, e.g. 'pcs.*' or 'exhaustive.open.*'", true)
+      .option("tag", "T", "select cases with tag or section T", true)
+      .option("exclude", "PATTERN", "leave out case ids matching the glob", true)
+      .option("exhaustive", "N", "generated snapshots of at most N transports (0-4, default 3)")
+      .option("sequence-depth", "N", "generated step sequences of length N over 2 transports (0-6, default 4)")
+      .option("cases-dir", "DIR", "case files (default: $CONNSTATE_CASES_DIR, the installed suite or the source tree)");
+}
+
+Suite load(const ArgParser& p) {
+  LoadOptions lo;
+  if (auto v = p.value("exhaustive")) lo.exhaustive_depth = static_cast<int>(parse_count("exhaustive", *v, 0, 4));
+  if (auto v = p.value("sequence-depth"))
+    lo.sequence_depth = static_cast<int>(parse_count("sequence-depth", *v, 0, 6));
+  return load_suite(p.value_or("cases-dir", default_cases_dir()), lo);
+}
+
+Selection selection(const ArgParser& p) { return {p.values("cases"), p.values("tag"), p.values("exclude")}; }
+
+void progress_line(std::size_t done, std::size_t total, double seconds) {
+  const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+  const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+  std::fprintf(stderr, "\r[%zu/%zu] %.0f cases/s, ETA %.0f s   ", done, total, rate, eta);
+  if (done == total) std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int run(const Args& args) {
+  ArgParser p("connstate run",
+              "connstate run [--sut SUT] [--profile ID] [--cases PATTERN...] [--tag T] [--strict]\n"
+              "                     [--expectations FILE] [--report-dir DIR] [--junit FILE] [--json FILE] [--markdown FILE]",
+              "Runs the conformance cases against a stack under test and gives each a verdict:\n"
+              "pass, non-strict, informational, fail, error (the stack misbehaved) or unsupported (it declined).\n"
+              "The pass outcome of every case is what the reference computes under --profile; case files may\n"
+              "list other acceptable outcomes with their verdicts.");
+  p.option("sut", "SUT", "stack under test: reference:<profile> (default reference:rec-2025)")
+      .option("profile", "ID", "profile whose cases and answers are expected (default: the reference's profile, "
+                               "else rec-2025)")
+      .option("strict", "", "count non-strict results as failures")
+      .option("expectations", "FILE", "known results of this stack; only unexpected results fail the run")
+      .option("report-dir", "DIR", "write results.json, junit.xml, report.md and report.html into DIR")
+      .option("json", "FILE", "write the JSON results here (written incrementally)")
+      .option("junit", "FILE", "write JUnit XML here")
+      .option("markdown", "FILE", "write a Markdown summary here")
+      .option("html", "FILE", "write the HTML report here")
+      .option("max-details", "N", "print at most N unexpected results on the console (default 20)")
+      .option("quiet", "", "no progress and no per-case output; the summary only")
+      .option("exit-zero", "", "exit 0 even with unexpected results (still 2/3 for usage/stack errors)");
+  add_selection_options(p);
+  p.epilog("exit codes: 0 no unexpected result; 1 unexpected results; 2 bad usage or bad input files\n"
+           "(nothing is run); 3 the stack under test could not be run.");
+  if (!p.parse(args)) return kExitOk;
+  if (!p.positionals().empty()) throw UsageError("unexpected argument '" + p.positionals()[0] + "'");
+
+  Suite suite = load(p);
+  std::unique_ptr<StackUnderTest> stack;
+  try {
+    stack = make_stack(p.value_or("sut", "reference:" + std::string(to_string(kDefaultProfile))));
+  } catch (const StackError& e) {
+    std::fprintf(stderr, "connstate run: the stack under test could not be run: %s\n", e.what());
+    return kExitStackError;
+  }
+  const Profile profile = profile_option(p, stack->info().reference_profile.value_or(kDefaultProfile));
+  std::optional<Expectations> expectations;
+  if (auto f = p.value("expectations")) expectations = Expectations::load(*f);
+
+  const auto cases = select_cases(suite, selection(p), profile);
+  RunHeader header;
+  header.tool_version = tool_version();
+  header.suite_version = suite.suite_version;
+  header.profile = std::string(to_string(profile));
+  header.stack = stack->info();
+  header.date = utc_now();
+  header.strict = p.has("strict");
+  header.expectations_file = p.value_or("expectations", "");
+  header.selected = cases.size();
+
+  std::vector<std::unique_ptr<ResultSink>> sinks;
+  std::string json = p.value_or("json", ""), junit = p.value_or("junit", ""), md = p.value_or("markdown", ""),
+              html = p.value_or("html", "");
+  if (auto dir = p.value("report-dir")) {
+    std::error_code ec;
+    fs::create_directories(*dir, ec);
+    if (ec) throw UsageError("cannot create --report-dir " + *dir + ": " + ec.message());
+    if (json.empty()) json = (fs::path(*dir) / "results.json").string();
+    if (junit.empty()) junit = (fs::path(*dir) / "junit.xml").string();
+    if (md.empty()) md = (fs::path(*dir) / "report.md").string();
+    if (html.empty()) html = (fs::path(*dir) / "report.html").string();
+  }
+  try {
+    if (!json.empty()) sinks.push_back(make_json_report(json));
+    if (!junit.empty()) sinks.push_back(make_junit_report(junit));
+    if (!md.empty()) sinks.push_back(make_markdown_report(md));
+    if (!html.empty()) sinks.push_back(make_html_report(html));
+  } catch (const std::runtime_error& e) {
+    throw UsageError(e.what());
+  }
+  const bool quiet = p.has("quiet");
+  const std::size_t max_details =
+      static_cast<std::size_t>(parse_count("max-details", p.value_or("max-details", "20"), 0, 1000000));
+  sinks.push_back(make_console_report(stdout, quiet ? 0 : max_details));
+  std::vector<ResultSink*> raw;
+  for (auto& s : sinks) raw.push_back(s.get());
+
+  RunOptions ro;
+  ro.profile = profile;
+  ro.strict = header.strict;
+  ro.expectations = expectations ? &*expectations : nullptr;
+  ro.stop = &g_stop;
+  if (!quiet && isatty(fileno(stderr))) {
+    const auto start = std::chrono::steady_clock::now();
+    ro.progress = [start](std::size_t done, std::size_t total) {
+      progress_line(done, total, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    };
+  }
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  RunSummary summary;
+  try {
+    summary = run_cases(cases, *stack, ro, header, raw);
+  } catch (const StackError& e) {
+    std::fprintf(stderr, "connstate run: the stack under test could not be run: %s\n", e.what());
+    return kExitStackError;
+  }
+  for (const auto& [path, what] : {std::pair{json, "JSON"}, {junit, "JUnit"}, {md, "Markdown"}, {html, "HTML"}})
+    if (!path.empty() && !quiet) std::printf("  %s report: %s\n", what, path.c_str());
+  if (summary.interrupted) return kExitUnexpected;
+  if (summary.unexpected > 0 && !p.has("exit-zero")) return kExitUnexpected;
+  return kExitOk;
+}
+
+int list(const Args& args) {
+  ArgParser p("connstate list", "connstate list [--cases PATTERN...] [--tag T] [--profile ID] [--dry-run] [--json]",
+              "Lists the cases: id, kind, section, tags and title. Loading validates every case file\n"
+              "(exit 2 with file:line:column on the first problem).");
+  p.option("profile", "ID", "only cases that apply to this profile")
+      .option("dry-run", "", "print counts only (per section and kind)")
+      .option("json", "", "one JSON object per case");
+  add_selection_options(p);
+  if (!p.parse(args)) return kExitOk;
+  const Suite suite = load(p);
+  const Selection sel = selection(p);
+  std::optional<Profile> profile;
+  if (p.has("profile")) profile = profile_option(p, kDefaultProfile);
+  std::map<std::string, std::array<std::size_t, 2>> per_section;
+  std::size_t n = 0;
+  for (const Case& c : suite.cases) {
+    if (!selected(c, sel) || (profile && !c.applies_to(*profile))) continue;
+    ++n;
+    ++per_section[c.section][c.kind == CaseKind::Snapshot ? 0 : 1];
+    if (p.has("dry-run")) continue;
+    if (p.has("json")) {
+      std::string o = "{\"id\":" + json_string(c.id) + ",\"kind\":\"" +
+                      (c.kind == CaseKind::Snapshot ? "snapshot" : "sequence") + "\",\"section\":" +
+                      json_string(c.section) + ",\"title\":" + json_string(c.title) + ",\"profiles\":[";
+      bool first = true;
+      for (const auto& i : kProfiles)
+        if (c.applies_to(i.profile)) {
+          o += std::string(first ? "" : ",") + json_string(i.id);
+          first = false;
+        }
+      o += "],\"tags\":[";
+      for (std::size_t i = 0; i < c.tags.size(); ++i) o += (i ? "," : "") + json_string(c.tags[i]);
+      o += "],\"file\":" + json_string(c.file) + ",\"line\":" + std::to_string(c.line) + "}\n";
+      std::fputs(o.c_str(), stdout);
+    } else {
+      std::string tags;
+      for (const auto& t : c.tags) tags += (tags.empty() ? "" : ",") + t;
+      std::printf("%-48s %-8s %-20s %-24s %s\n", c.id.c_str(), c.kind == CaseKind::Snapshot ? "snapshot" : "sequence",
+                  c.section.c_str(), tags.c_str(), c.title.c_str());
+    }
+  }
+  if (p.has("dry-run")) {
+    for (const auto& [sec, k] : per_section) std::printf("%-24s %7zu snapshot %7zu sequence\n", sec.c_str(), k[0], k[1]);
+    std::printf("%zu cases selected (%zu hand-written in the suite, suite version %s)\n", n, suite.hand_written,
+                suite.suite_version.c_str());
+  }
+  return kExitOk;
+}
+
+int expectations(const Args& args) {
+  ArgParser p("connstate expectations", "connstate expectations update RESULTS.json [-o FILE] [--stack NAME]",
+              "Writes (or refreshes) an expectations file from a results file: one entry for every case\n"
+              "whose verdict was not pass. Reasons already in the output file are kept; new entries get\n"
+              "a placeholder reason to fill in.");
+  p.option("o", "FILE", "the expectations file to write (default: stdout); existing entries' reasons are kept")
+      .positional("update", "the action (the only one)")
+      .positional("RESULTS.json", "a results file from 'connstate run --json'");
+  if (!p.parse(args)) return kExitOk;
+  const auto& pos = p.positionals();
+  if (pos.size() != 2 || pos[0] != "update") throw UsageError("usage: connstate expectations update RESULTS.json [-o FILE]");
+  const std::string text = read_file(pos[1]);
+  const json::value doc = parse_document(text, pos[1]);
+  std::map<std::string, std::pair<std::string, std::string>> old;  // id -> reason, bug
+  const std::string out_path = p.value_or("o", "");
+  if (!out_path.empty() && fs::exists(out_path)) {
+    const Expectations existing = Expectations::load(out_path);
+    for (const auto& e : existing.entries()) old[e.key] = {e.reason, e.bug};
+  }
+  std::string stack, profile;
+  std::vector<std::pair<std::string, std::string>> entries;  // id, verdict
+  try {
+    const json::object& o = as_object(doc, "");
+    const json::object& h = as_object(require(o, "header", ""), "/header");
+    profile = require_string(h, "profile", "/header");
+    stack = require_string(as_object(require(h, "stack", "/header"), "/header/stack"), "sut", "/header/stack");
+    const json::array& results = as_array(require(o, "results", ""), "/results");
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const std::string at = pointer_join("/results", i);
+      const json::object& r = as_object(results[i], at);
+      const std::string verdict = require_string(r, "verdict", at);
+      if (!parse_verdict(verdict)) throw FieldError(pointer_join(at, "verdict"), "unknown verdict " + verdict);
+      if (verdict != "pass") entries.emplace_back(require_string(r, "id", at), verdict);
+    }
+  } catch (const FieldError& e) {
+    const Position pos2 = locate(text, e.pointer);
+    throw InputError(pos[1], pos2.line, pos2.column, e.what());
+  }
+  std::string o = "{\n  \"stack\": " + json_string(stack) + ",\n  \"profile\": " + json_string(profile) +
+                  ",\n  \"expectations\": {";
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& [id, verdict] = entries[i];
+    auto it = old.find(id);
+    const std::string reason = it != old.end() ? it->second.first : "TODO: explain why (spec says X, stack does Y)";
+    o += std::string(i ? "," : "") + "\n    " + json_string(id) + ": {\"verdict\": " + json_string(verdict) +
+         ", \"reason\": " + json_string(reason);
+    if (it != old.end() && !it->second.second.empty()) o += ", \"bug\": " + json_string(it->second.second);
+    o += "}";
+  }
+  o += "\n  }\n}\n";
+  if (out_path.empty()) {
+    std::fputs(o.c_str(), stdout);
+  } else {
+    std::FILE* f = std::fopen(out_path.c_str(), "wb");
+    if (!f) throw UsageError("cannot write " + out_path);
+    std::fputs(o.c_str(), f);
+    std::fclose(f);
+    std::fprintf(stderr, "wrote %zu expectations to %s\n", entries.size(), out_path.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace connstate::cli

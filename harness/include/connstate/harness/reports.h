@@ -1,0 +1,31 @@
+// reports.h — the report writers: JSON (canonical, incremental), JUnit XML, Markdown,
+// static HTML, and the console reporter. All are ResultSinks fed by the runner.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "connstate/harness/runner.h"
+
+namespace connstate::harness {
+
+// One result as a JSON object (the record format of the JSON report).
+void append_result_json(std::string& out, const CaseResult& r);
+void append_header_json(std::string& out, const RunHeader& h);
+void append_summary_json(std::string& out, const RunSummary& s);
+
+// The file is a valid JSON document after every flush: a crash or Ctrl-C leaves
+// `"complete": false` and every result written so far.
+std::unique_ptr<ResultSink> make_json_report(const std::string& path);
+std::unique_ptr<ResultSink> make_junit_report(const std::string& path);
+std::unique_ptr<ResultSink> make_markdown_report(const std::string& path);
+std::unique_ptr<ResultSink> make_html_report(const std::string& path);
+// Prints each unexpected result h2spec-style (case id, requirement, spec quote, every
+// acceptable outcome, the actual outcome, the reference's reason), then a summary.
+std::unique_ptr<ResultSink> make_console_report(std::FILE* out, std::size_t max_details);
+
+std::string html_escape(std::string_view s);
+std::string xml_escape(std::string_view s);
+
+}  // namespace connstate::harness

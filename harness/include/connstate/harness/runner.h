@@ -1,0 +1,95 @@
+// runner.h — runs cases against a stack under test and gives each a verdict.
+//
+// For each selected case under the run's profile: the reference computes the pass
+// outcome, the stack answers, and the answer is compared with the pass outcome and
+// then with the case's alternatives (best verdict wins). Results stream to sinks
+// (the report writers) as they are produced.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "connstate/harness/cases.h"
+#include "connstate/harness/expectations.h"
+#include "connstate/harness/stack.h"
+
+namespace connstate::harness {
+
+struct CaseResult {
+  const Case* c = nullptr;
+  Profile profile = kDefaultProfile;
+  Verdict verdict = Verdict::Pass;
+  ExpectedOutcome expected;                      // the pass outcome
+  std::vector<std::pair<Verdict, ExpectedOutcome>> alternatives;  // for this profile
+  ObservedStates observed_snapshot;
+  std::vector<StepOutcomeText> observed_steps;
+  int first_difference = -1;   // sequence: first step that differs from the pass outcome
+  std::string message;         // what differs / why unsupported / what broke
+  std::string evidence;
+  std::string matched_note;    // the alternative that matched
+  double micros = 0;
+  const Expectation* expectation = nullptr;
+  bool unexpected = false;
+};
+
+struct RunHeader {
+  std::string tool_version;
+  std::string suite_version;
+  std::string profile;
+  StackInfo stack;
+  std::string date;  // ISO 8601, UTC
+  bool strict = false;
+  std::string expectations_file;
+  std::size_t selected = 0;
+};
+
+struct RunSummary {
+  std::size_t counts[6] = {};  // by Verdict
+  std::size_t unexpected = 0;
+  std::size_t total = 0;
+  double seconds = 0;
+  bool interrupted = false;
+  std::string stack_diagnostics;
+  std::size_t count(Verdict v) const { return counts[static_cast<std::size_t>(v)]; }
+};
+
+class ResultSink {
+ public:
+  virtual ~ResultSink() = default;
+  virtual void begin(const RunHeader&) {}
+  virtual void add(const CaseResult&) = 0;
+  virtual void end(const RunHeader&, const RunSummary&) {}
+};
+
+struct Selection {
+  std::vector<std::string> patterns;  // id globs; empty = all
+  std::vector<std::string> tags;      // any of; empty = all
+  std::vector<std::string> exclude;   // id globs
+};
+
+bool selected(const Case& c, const Selection& s);
+
+struct RunOptions {
+  Profile profile = kDefaultProfile;
+  bool strict = false;
+  const Expectations* expectations = nullptr;
+  std::size_t batch = 512;                     // snapshot cases per evaluate() call
+  std::function<void(std::size_t done, std::size_t total)> progress;
+  const volatile bool* stop = nullptr;         // set by a signal handler: finish cleanly
+};
+
+std::vector<const Case*> select_cases(const Suite& suite, const Selection& s, Profile profile);
+
+RunSummary run_cases(const std::vector<const Case*>& cases, StackUnderTest& stack, const RunOptions& options,
+                     const RunHeader& header, const std::vector<ResultSink*>& sinks);
+
+// Compares one answer with the case's outcomes (exposed for the tests and the fuzzers).
+void judge_snapshot(CaseResult& r, const SnapshotAnswer& a);
+void judge_sequence(CaseResult& r, const SequenceAnswer& a);
+
+std::string show_state(const StateText& s);
+std::string show_step(const StepOutcomeText& s);
+
+}  // namespace connstate::harness

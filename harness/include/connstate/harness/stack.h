@@ -1,0 +1,69 @@
+// stack.h — the stack under test, as the runner sees it.
+//
+// A stack is named by a --sut string: `reference:<profile>` (the built-in
+// reference), `plugin:<path.so>` (a C ABI plugin) or `exec:<command line>` (a
+// protocol-1 adapter). Whatever it is, the runner asks it to evaluate batches of
+// snapshot cases (so adapters can pipeline) and to run sequence cases, and gets
+// for each either an answer, `unsupported` (the stack declined) or `error` (the
+// stack misbehaved; with evidence).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "connstate/harness/cases.h"
+
+namespace connstate::harness {
+
+// The stack could not be started or talked to at all (exit code 3).
+struct StackError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct StackInfo {
+  std::string sut;       // the --sut string
+  std::string name;
+  std::string version;
+  std::string homepage;
+  std::string issues;
+  bool supports_evaluate = true;
+  bool supports_sequence = true;
+  std::optional<Profile> reference_profile;  // set for reference:<profile>
+};
+
+enum class AnswerStatus : std::uint8_t { Ok, Unsupported, Error };
+
+struct SnapshotAnswer {
+  AnswerStatus status = AnswerStatus::Ok;
+  ObservedStates states;
+  std::string message;   // why unsupported / what went wrong
+  std::string evidence;  // offending line, exit status, stderr tail
+};
+
+struct SequenceAnswer {
+  AnswerStatus status = AnswerStatus::Ok;
+  std::vector<StepOutcomeText> steps;  // the steps answered (all of them when Ok)
+  std::string message;
+  std::string evidence;
+};
+
+class StackUnderTest {
+ public:
+  virtual ~StackUnderTest() = default;
+  virtual const StackInfo& info() const = 0;
+  // answers[i] answers cases[i]; every case is a snapshot case.
+  virtual void evaluate(std::span<const Case* const> cases, std::span<SnapshotAnswer> answers) = 0;
+  virtual SequenceAnswer run_sequence(const Case& c) = 0;
+  // Free text the stack wrote that belongs in the report (an adapter's stderr).
+  virtual std::string diagnostics() { return {}; }
+};
+
+// Throws UsageError for a malformed --sut, StackError when the stack cannot be run.
+std::unique_ptr<StackUnderTest> make_stack(const std::string& sut);
+
+std::unique_ptr<StackUnderTest> make_reference_stack(Profile profile);
+
+}  // namespace connstate::harness

@@ -1,0 +1,670 @@
+// cases.cpp — loading, validating and generating cases; the reference's expected outcomes.
+#include "connstate/harness/cases.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <unistd.h>
+
+#include "connstate/harness/json_input.h"
+
+namespace connstate::harness {
+namespace fs = std::filesystem;
+
+std::string_view to_string(Verdict v) {
+  switch (v) {
+    case Verdict::Pass: return "pass";
+    case Verdict::NonStrict: return "non-strict";
+    case Verdict::Informational: return "informational";
+    case Verdict::Fail: return "fail";
+    case Verdict::Error: return "error";
+    case Verdict::Unsupported: return "unsupported";
+  }
+  return "";
+}
+
+std::optional<Verdict> parse_verdict(std::string_view t) {
+  for (Verdict v : {Verdict::Pass, Verdict::NonStrict, Verdict::Informational, Verdict::Fail, Verdict::Error,
+                    Verdict::Unsupported})
+    if (to_string(v) == t) return v;
+  return std::nullopt;
+}
+
+std::string event_text(const Event& e, const std::vector<std::string>& names) {
+  std::string target = "pc";
+  const std::string& name = e.transport < names.size() ? names[e.transport] : std::to_string(e.transport);
+  if (e.type == EventType::IceTransportStateChange) target = "ice:" + name;
+  if (e.type == EventType::DtlsTransportStateChange) target = "dtls:" + name;
+  return target + " " + std::string(e.type_name()) + " " + std::string(e.state_name());
+}
+
+std::string step_text(const SequenceStep& s) {
+  std::string out(to_string(s.step.kind));
+  if (s.step.kind != StepKind::Close) out += " " + s.transport;
+  if (s.step.kind == StepKind::Ice) out += " " + std::string(to_string(static_cast<IceTransportState>(s.step.state)));
+  if (s.step.kind == StepKind::Dtls) out += " " + std::string(to_string(static_cast<DtlsTransportState>(s.step.state)));
+  if (s.step.kind == StepKind::Add && s.step.sctp_only) out += " (sctp only)";
+  return out;
+}
+
+namespace {
+
+StateText state_text(const std::optional<PeerConnectionState>& s) {
+  return s ? StateText(std::string(to_string(*s))) : std::nullopt;
+}
+
+ObservedStates states_of(const PeerConnectionModel& m) {
+  return {state_text(m.connection_state()), std::string(to_string(m.ice_connection_state()))};
+}
+
+void apply(ObservedStates& s, const PartialStates& p) {
+  if (p.connection_state) s.connection_state = *p.connection_state;
+  if (p.ice_connection_state) s.ice_connection_state = *p.ice_connection_state;
+}
+
+void apply(StepOutcomeText& s, const PartialStep& p) {
+  if (p.events) s.events = *p.events;
+  apply(s.states, p.states);
+}
+
+std::uint8_t profile_bit(Profile p) { return static_cast<std::uint8_t>(1u << static_cast<unsigned>(p)); }
+
+std::string show(const StateText& s) { return s ? "\"" + *s + "\"" : std::string("null"); }
+
+}  // namespace
+
+ExpectedOutcome expected_outcome(const Case& c, Profile profile) {
+  ExpectedOutcome out;
+  if (c.kind == CaseKind::Snapshot) {
+    const Derivation d = derive(profile, c.closed, c.transports);
+    out.snapshot = {state_text(d.connection_state), std::string(to_string(d.ice_connection_state))};
+    out.reason = std::string(rule(d.connection_rule).id) + ", " + std::string(rule(d.ice_connection_rule).id);
+    return out;
+  }
+  PeerConnectionModel m(profile, c.options);
+  for (const SequenceStep& s : c.steps) {
+    const StepResult r = m.apply(s.step);
+    StepOutcomeText t;
+    for (const Event& e : r.events) t.events.push_back(event_text(e, c.transport_names));
+    t.states = states_of(m);
+    out.steps.push_back(std::move(t));
+  }
+  out.reason = std::string("reference event model (") + std::string(to_string(profile)) +
+               (c.options.rederive_on_set_change ? ", rederive_on_set_change" : "") +
+               (c.options.events_on_close ? ", events_on_close" : "") + ")";
+  return out;
+}
+
+ExpectedOutcome alternative_outcome(const Case& c, const Alternative& alt, const ExpectedOutcome& pass) {
+  ExpectedOutcome out = pass;
+  if (c.kind == CaseKind::Snapshot) {
+    apply(out.snapshot, alt.snapshot);
+  } else {
+    for (const auto& [index, partial] : alt.steps)
+      if (index < out.steps.size()) apply(out.steps[index], partial);
+  }
+  out.reason = alt.note;
+  return out;
+}
+
+// --- parsing --------------------------------------------------------------------------
+
+namespace {
+
+std::uint8_t read_profiles(const json::value& v, const std::string& at) {
+  const json::array& a = as_array(v, at);
+  if (a.empty()) throw FieldError(at, "\"profiles\" must list at least one profile");
+  std::uint8_t bits = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const std::string p = pointer_join(at, i);
+    if (!a[i].is_string()) throw FieldError(p, "a profile id must be a string");
+    auto prof = parse_profile(a[i].get_string());
+    if (!prof) throw FieldError(p, "unknown profile \"" + std::string(a[i].get_string()) + "\"");
+    bits |= profile_bit(*prof);
+  }
+  return bits;
+}
+
+StateText read_state_value(const json::value& v, const std::string& at, bool connection) {
+  if (v.is_null()) {
+    if (!connection) throw FieldError(at, "iceConnectionState is always defined; null is not allowed");
+    return std::nullopt;
+  }
+  if (!v.is_string()) throw FieldError(at, "a state must be a string or null");
+  const std::string_view s = v.get_string();
+  if (connection) parse_state_or_throw<PeerConnectionState>(s, at);
+  else parse_state_or_throw<IceConnectionState>(s, at);
+  return std::string(s);
+}
+
+PartialStates read_partial_states(const json::object& o, const std::string& at) {
+  PartialStates p;
+  if (auto it = o.find("connectionState"); it != o.end())
+    p.connection_state = read_state_value(it->value(), pointer_join(at, "connectionState"), true);
+  if (auto it = o.find("iceConnectionState"); it != o.end())
+    p.ice_connection_state = read_state_value(it->value(), pointer_join(at, "iceConnectionState"), false);
+  return p;
+}
+
+// "pc connectionstatechange connected" / "ice:t0 statechange checking" / "dtls:t0 statechange closed"
+EventText read_event(const json::value& v, const std::string& at, const std::map<std::string, TransportId>& names) {
+  if (!v.is_string()) throw FieldError(at, "an event must be a string \"<target> <type> <state>\"");
+  const std::string s(v.get_string());
+  const auto sp1 = s.find(' ');
+  const auto sp2 = sp1 == std::string::npos ? std::string::npos : s.find(' ', sp1 + 1);
+  if (sp2 == std::string::npos || s.find(' ', sp2 + 1) != std::string::npos)
+    throw FieldError(at, "event \"" + s + "\" must be \"<target> <type> <state>\"");
+  const std::string target = s.substr(0, sp1), type = s.substr(sp1 + 1, sp2 - sp1 - 1), state = s.substr(sp2 + 1);
+  if (target == "pc") {
+    if (type == "iceconnectionstatechange") parse_state_or_throw<IceConnectionState>(state, at);
+    else if (type == "connectionstatechange") parse_state_or_throw<PeerConnectionState>(state, at);
+    else throw FieldError(at, "pc events are iceconnectionstatechange or connectionstatechange, not \"" + type + "\"");
+  } else if (target.starts_with("ice:") || target.starts_with("dtls:")) {
+    const bool ice = target.starts_with("ice:");
+    const std::string name = target.substr(ice ? 4 : 5);
+    if (!names.count(name)) throw FieldError(at, "event names transport \"" + name + "\" that no step adds");
+    if (type != "statechange") throw FieldError(at, "transport events are statechange, not \"" + type + "\"");
+    if (ice) parse_state_or_throw<IceTransportState>(state, at);
+    else parse_state_or_throw<DtlsTransportState>(state, at);
+  } else {
+    throw FieldError(at, "event target must be pc, ice:<transport> or dtls:<transport>, not \"" + target + "\"");
+  }
+  return s;
+}
+
+PartialStep read_partial_step(const json::value& v, const std::string& at, const std::map<std::string, TransportId>& names) {
+  const json::object& o = as_object(v, at);
+  reject_unknown_keys(o, {"events", "connectionState", "iceConnectionState"}, at);
+  PartialStep p;
+  if (auto it = o.find("events"); it != o.end()) {
+    const std::string ap = pointer_join(at, "events");
+    const json::array& a = as_array(it->value(), ap);
+    std::vector<EventText> events;
+    for (std::size_t i = 0; i < a.size(); ++i) events.push_back(read_event(a[i], pointer_join(ap, i), names));
+    p.events = std::move(events);
+  }
+  p.states = read_partial_states(o, at);
+  return p;
+}
+
+std::vector<std::string> read_string_list(const json::value& v, const std::string& at) {
+  std::vector<std::string> out;
+  const json::array& a = as_array(v, at);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].is_string()) throw FieldError(pointer_join(at, i), "must be a string");
+    out.emplace_back(a[i].get_string());
+  }
+  return out;
+}
+
+bool valid_id(std::string_view id) {
+  if (id.size() < 3 || id.size() > 81) return false;
+  auto ok_first = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!ok_first(id[0])) return false;
+  return std::all_of(id.begin(), id.end(), [&](char c) { return ok_first(c) || c == '.' || c == '-'; });
+}
+
+Case read_case(const json::value& v, const std::string& at) {
+  const json::object& o = as_object(v, at);
+  reject_unknown_keys(o, {"id", "title", "kind", "profiles", "tags", "spec", "requirement", "digest", "comment",
+                          "options", "closed", "transports", "expect", "expect_by_profile", "steps", "alternatives"},
+                      at);
+  Case c;
+  c.id = require_string(o, "id", at);
+  if (!valid_id(c.id))
+    throw FieldError(pointer_join(at, "id"), "id \"" + c.id + "\" must match ^[a-z0-9][a-z0-9.-]{2,80}$");
+  c.title = require_string(o, "title", at);
+  const std::string kind = require_string(o, "kind", at);
+  if (kind == "snapshot") c.kind = CaseKind::Snapshot;
+  else if (kind == "sequence") c.kind = CaseKind::Sequence;
+  else throw FieldError(pointer_join(at, "kind"), "kind must be \"snapshot\" or \"sequence\", not \"" + kind + "\"");
+  if (auto it = o.find("profiles"); it != o.end()) c.profiles = read_profiles(it->value(), pointer_join(at, "profiles"));
+  if (auto it = o.find("tags"); it != o.end()) c.tags = read_string_list(it->value(), pointer_join(at, "tags"));
+  {
+    const std::string sp = pointer_join(at, "spec");
+    const json::object& spec = as_object(require(o, "spec", at), sp);
+    reject_unknown_keys(spec, {"document", "anchor", "quote"}, sp);
+    c.spec_document = optional_string(spec, "document", sp).value_or("webrtc-pc");
+    c.spec_anchor = require_string(spec, "anchor", sp);
+    c.spec_quote = require_string(spec, "quote", sp);
+    if (c.spec_anchor.empty() || c.spec_quote.empty()) throw FieldError(sp, "spec anchor and quote must not be empty");
+  }
+  c.requirement = require_string(o, "requirement", at);
+  c.digest = optional_string(o, "digest", at).value_or("");
+  if (auto it = o.find("options"); it != o.end()) {
+    const std::string op = pointer_join(at, "options");
+    const json::object& opts = as_object(it->value(), op);
+    reject_unknown_keys(opts, {"rederive_on_set_change", "events_on_close"}, op);
+    c.options.rederive_on_set_change = optional_bool(opts, "rederive_on_set_change", op, false);
+    c.options.events_on_close = optional_bool(opts, "events_on_close", op, false);
+  }
+
+  std::map<std::string, TransportId> names;
+  if (c.kind == CaseKind::Snapshot) {
+    if (o.contains("steps")) throw FieldError(pointer_join(at, "steps"), "a snapshot case has no steps");
+    c.closed = optional_bool(o, "closed", at, false);
+    const std::string tp = pointer_join(at, "transports");
+    c.transports = read_transports(require(o, "transports", at), tp, /*strict=*/true);
+    if (c.transports.size() > kMaxTransports) throw FieldError(tp, "at most 64 transports");
+    if (auto it = o.find("expect"); it != o.end()) {
+      const std::string ep = pointer_join(at, "expect");
+      const json::object& e = as_object(it->value(), ep);
+      reject_unknown_keys(e, {"connectionState", "iceConnectionState"}, ep);
+      c.expect = read_partial_states(e, ep);
+    }
+    if (auto it = o.find("expect_by_profile"); it != o.end()) {
+      const std::string ep = pointer_join(at, "expect_by_profile");
+      for (const auto& kv : as_object(it->value(), ep)) {
+        const std::string kp = pointer_join(ep, kv.key());
+        auto prof = parse_profile(kv.key());
+        if (!prof) throw FieldError(kp, "unknown profile \"" + std::string(kv.key()) + "\"");
+        const json::object& e = as_object(kv.value(), kp);
+        reject_unknown_keys(e, {"connectionState", "iceConnectionState"}, kp);
+        c.expect_by_profile[*prof] = read_partial_states(e, kp);
+      }
+    }
+  } else {
+    if (o.contains("transports")) throw FieldError(pointer_join(at, "transports"), "a sequence case has steps, not transports");
+    if (o.contains("closed")) throw FieldError(pointer_join(at, "closed"), "a sequence case closes with a close step");
+    const std::string sp = pointer_join(at, "steps");
+    const json::array& steps = as_array(require(o, "steps", at), sp);
+    if (steps.empty()) throw FieldError(sp, "a sequence case needs at least one step");
+    // First pass: names, so that expectations may name any transport the case adds.
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      if (!steps[i].is_object()) continue;
+      const auto& so = steps[i].get_object();
+      if (auto it = so.find("op"); it != so.end() && it->value() == "add") {
+        if (auto t = so.find("transport"); t != so.end() && t->value().is_string()) {
+          const std::string name(t->value().get_string());
+          if (!names.count(name)) {
+            if (names.size() >= kMaxTransports) throw FieldError(pointer_join(sp, i), "at most 64 transports");
+            names.emplace(name, static_cast<TransportId>(names.size()));
+            c.transport_names.push_back(name);
+          }
+        }
+      }
+    }
+    PeerConnectionModel validator(Profile::Rec2025, c.options);
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      const std::string p = pointer_join(sp, i);
+      const json::object& so = as_object(steps[i], p);
+      reject_unknown_keys(so, {"op", "transport", "state", "sctp_only", "expect", "expect_by_profile"}, p);
+      SequenceStep s;
+      const std::string op = require_string(so, "op", p);
+      if (op == "add") s.step.kind = StepKind::Add;
+      else if (op == "ice") s.step.kind = StepKind::Ice;
+      else if (op == "dtls") s.step.kind = StepKind::Dtls;
+      else if (op == "remove") s.step.kind = StepKind::Remove;
+      else if (op == "close") s.step.kind = StepKind::Close;
+      else throw FieldError(pointer_join(p, "op"), "op must be add, ice, dtls, remove or close, not \"" + op + "\"");
+      if (s.step.kind != StepKind::Close) {
+        s.transport = require_string(so, "transport", p);
+        auto it = names.find(s.transport);
+        if (it == names.end())
+          throw FieldError(pointer_join(p, "transport"), "transport \"" + s.transport + "\" is never added");
+        s.step.transport = it->second;
+      } else if (so.contains("transport")) {
+        throw FieldError(pointer_join(p, "transport"), "close takes no transport");
+      }
+      if (s.step.kind == StepKind::Ice)
+        s.step.state = static_cast<std::uint8_t>(require_state<IceTransportState>(so, "state", p));
+      else if (s.step.kind == StepKind::Dtls)
+        s.step.state = static_cast<std::uint8_t>(require_state<DtlsTransportState>(so, "state", p));
+      else if (so.contains("state"))
+        throw FieldError(pointer_join(p, "state"), op + " takes no state");
+      s.step.sctp_only = optional_bool(so, "sctp_only", p, false);
+      if (s.step.sctp_only && s.step.kind != StepKind::Add)
+        throw FieldError(pointer_join(p, "sctp_only"), "sctp_only belongs on an add step");
+      const StepResult r = validator.apply(s.step);
+      if (!r.ok())
+        throw FieldError(p, "step \"" + step_text(s) + "\" is not valid here: " + std::string(to_string(r.outcome)));
+      if (auto it = so.find("expect"); it != so.end()) s.expect = read_partial_step(it->value(), pointer_join(p, "expect"), names);
+      if (auto it = so.find("expect_by_profile"); it != so.end()) {
+        const std::string ep = pointer_join(p, "expect_by_profile");
+        for (const auto& kv : as_object(it->value(), ep)) {
+          auto prof = parse_profile(kv.key());
+          if (!prof) throw FieldError(pointer_join(ep, kv.key()), "unknown profile \"" + std::string(kv.key()) + "\"");
+          s.expect_by_profile[*prof] = read_partial_step(kv.value(), pointer_join(ep, kv.key()), names);
+        }
+      }
+      c.steps.push_back(std::move(s));
+    }
+  }
+
+  if (auto it = o.find("alternatives"); it != o.end()) {
+    const std::string ap = pointer_join(at, "alternatives");
+    const json::array& alts = as_array(it->value(), ap);
+    for (std::size_t i = 0; i < alts.size(); ++i) {
+      const std::string p = pointer_join(ap, i);
+      const json::object& ao = as_object(alts[i], p);
+      reject_unknown_keys(ao, {"verdict", "profiles", "note", "connectionState", "iceConnectionState", "steps"}, p);
+      Alternative alt;
+      const std::string verdict = require_string(ao, "verdict", p);
+      auto parsed = parse_verdict(verdict);
+      if (!parsed || *parsed == Verdict::Error || *parsed == Verdict::Unsupported)
+        throw FieldError(pointer_join(p, "verdict"), "verdict must be pass, non-strict, informational or fail");
+      alt.verdict = *parsed;
+      alt.note = require_string(ao, "note", p);
+      alt.profiles = c.profiles;
+      if (auto pit = ao.find("profiles"); pit != ao.end()) {
+        alt.profiles = read_profiles(pit->value(), pointer_join(p, "profiles"));
+        if (alt.profiles & ~c.profiles)
+          throw FieldError(pointer_join(p, "profiles"), "an alternative names a profile the case does not apply to");
+      }
+      if (c.kind == CaseKind::Snapshot) {
+        if (ao.contains("steps")) throw FieldError(pointer_join(p, "steps"), "a snapshot case's alternative has no steps");
+        alt.snapshot = read_partial_states(ao, p);
+      } else {
+        if (ao.contains("connectionState") || ao.contains("iceConnectionState"))
+          throw FieldError(p, "a sequence case's alternative gives states per step, under \"steps\"");
+        const std::string stp = pointer_join(p, "steps");
+        for (const auto& kv : as_object(require(ao, "steps", p), stp)) {
+          const std::string kp = pointer_join(stp, kv.key());
+          std::size_t index = 0;
+          const std::string key(kv.key());
+          if (key.empty() || key.find_first_not_of("0123456789") != std::string::npos ||
+              (index = std::stoul(key)) >= c.steps.size())
+            throw FieldError(kp, "\"" + key + "\" is not a step index of this case (0 to " +
+                                     std::to_string(c.steps.size() - 1) + ")");
+          alt.steps[index] = read_partial_step(kv.value(), kp, names);
+        }
+      }
+      c.alternatives.push_back(std::move(alt));
+    }
+  }
+  return c;
+}
+
+std::string describe_step(const StepOutcomeText& s) {
+  std::string out = "events [";
+  for (std::size_t i = 0; i < s.events.size(); ++i) out += (i ? ", " : "") + s.events[i];
+  out += "], connectionState " + show(s.states.connection_state) + ", iceConnectionState " +
+         show(s.states.ice_connection_state);
+  return out;
+}
+
+}  // namespace
+
+void cross_check(const Case& c, const std::string& at) {
+  for (const auto& info : kProfiles) {
+    const Profile p = info.profile;
+    const bool applies = c.applies_to(p);
+    if (c.kind == CaseKind::Snapshot) {
+      if (c.expect_by_profile.count(p) && !applies)
+        throw FieldError(pointer_join(pointer_join(at, "expect_by_profile"), info.id),
+                         "expectation for profile " + std::string(info.id) + ", which the case does not apply to");
+      if (!applies) continue;
+      const ExpectedOutcome ref = expected_outcome(c, p);
+      auto check = [&](const PartialStates& want, const std::string& where) {
+        ObservedStates merged = ref.snapshot;
+        apply(merged, want);
+        if (!(merged == ref.snapshot))
+          throw FieldError(where, "case says connectionState " + show(merged.connection_state) +
+                                      ", iceConnectionState " + show(merged.ice_connection_state) +
+                                      " but the reference under " + std::string(info.id) + " answers " +
+                                      show(ref.snapshot.connection_state) + ", " +
+                                      show(ref.snapshot.ice_connection_state) + " (" + ref.reason + ")");
+      };
+      check(c.expect, pointer_join(at, "expect"));
+      if (auto it = c.expect_by_profile.find(p); it != c.expect_by_profile.end())
+        check(it->second, pointer_join(pointer_join(at, "expect_by_profile"), info.id));
+    } else {
+      for (std::size_t i = 0; i < c.steps.size(); ++i) {
+        if (c.steps[i].expect_by_profile.count(p) && !applies)
+          throw FieldError(pointer_join(pointer_join(pointer_join(at, "steps"), i), "expect_by_profile"),
+                           "expectation for profile " + std::string(info.id) + ", which the case does not apply to");
+      }
+      if (!applies) continue;
+      const ExpectedOutcome ref = expected_outcome(c, p);
+      for (std::size_t i = 0; i < c.steps.size(); ++i) {
+        const std::string sp = pointer_join(pointer_join(at, "steps"), i);
+        auto check = [&](const PartialStep& want, const std::string& where) {
+          StepOutcomeText merged = ref.steps[i];
+          apply(merged, want);
+          if (!(merged == ref.steps[i]))
+            throw FieldError(where, "step " + std::to_string(i) + " (" + step_text(c.steps[i]) + "): case says " +
+                                        describe_step(merged) + " but the reference under " + std::string(info.id) +
+                                        " gives " + describe_step(ref.steps[i]));
+        };
+        check(c.steps[i].expect, pointer_join(sp, "expect"));
+        if (auto it = c.steps[i].expect_by_profile.find(p); it != c.steps[i].expect_by_profile.end())
+          check(it->second, pointer_join(pointer_join(sp, "expect_by_profile"), info.id));
+      }
+    }
+  }
+}
+
+std::vector<Case> parse_case_file(std::string_view text, const std::string& file_name) {
+  const json::value doc = parse_document(text, file_name);
+  std::vector<Case> out;
+  try {
+    const json::object& o = as_object(doc, "");
+    reject_unknown_keys(o, {"$schema", "section", "section_title", "comment", "cases"}, "");
+    const std::string section = require_string(o, "section", "");
+    const std::string section_title = require_string(o, "section_title", "");
+    const json::array& cases = as_array(require(o, "cases", ""), "/cases");
+    if (cases.empty()) throw FieldError("/cases", "a case file needs at least one case");
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      const std::string at = pointer_join("/cases", i);
+      Case c = read_case(cases[i], at);
+      c.section = section;
+      c.section_title = section_title;
+      c.file = file_name;
+      c.line = locate(text, at).line;
+      cross_check(c, at);
+      out.push_back(std::move(c));
+    }
+  } catch (const FieldError& e) {
+    const Position pos = locate(text, e.pointer);
+    throw InputError(file_name, pos.line, pos.column, e.what());
+  }
+  return out;
+}
+
+// --- generated suites ------------------------------------------------------------------
+
+namespace {
+std::string slug(const TransportState& t) { return std::string(to_string(t.ice)) + "-" + std::string(to_string(t.dtls)); }
+}  // namespace
+
+std::size_t exhaustive_snapshot_count(int max_transports) {
+  // Multisets of at most N of the 35 pairs, times the closed flag.
+  std::size_t total = 0, term = 1;
+  for (int k = 0; k <= max_transports; ++k) {
+    if (k > 0) term = term * static_cast<std::size_t>(35 + k - 1) / static_cast<std::size_t>(k);
+    total += term;
+  }
+  return total * 2;
+}
+
+void add_exhaustive_suite(std::vector<Case>& out, int max_transports) {
+  std::vector<TransportState> pairs;
+  for (std::size_t i = 0; i < enum_count<IceTransportState>; ++i)
+    for (std::size_t d = 0; d < enum_count<DtlsTransportState>; ++d)
+      pairs.push_back({enum_at<IceTransportState>(i), enum_at<DtlsTransportState>(d), false});
+  const std::string suite = "exhaustive-" + std::to_string(max_transports);
+  std::vector<TransportState> current;
+  auto emit = [&](bool closed) {
+    Case c;
+    c.id = std::string("exhaustive.") + (closed ? "closed" : "open");
+    if (current.empty()) c.id += ".none";
+    for (const auto& t : current) c.id += "." + slug(t);
+    c.title = std::string(closed ? "closed, " : "open, ") + std::to_string(current.size()) + " transport(s)";
+    c.kind = CaseKind::Snapshot;
+    c.tags = {"generated", suite, "transports-" + std::to_string(current.size())};
+    c.section = "exhaustive";
+    c.section_title = "Generated: every snapshot of at most " + std::to_string(max_transports) + " transports";
+    c.spec_document = "webrtc-pc REC 2025-03-13";
+    c.spec_anchor = "rtcpeerconnectionstate-description";
+    c.spec_quote = "The set of transports considered is the one presently referenced by the RTCPeerConnection's "
+                   "set of transceivers and the RTCPeerConnection's [[SctpTransport]] internal slot if not null.";
+    c.requirement = "connectionState and iceConnectionState are the values the profile's state tables give";
+    c.generated = true;
+    c.closed = closed;
+    c.transports = current;
+    out.push_back(std::move(c));
+  };
+  auto rec = [&](auto&& self, std::size_t start) -> void {
+    emit(false);
+    emit(true);
+    if (current.size() == static_cast<std::size_t>(max_transports)) return;
+    for (std::size_t i = start; i < pairs.size(); ++i) {
+      current.push_back(pairs[i]);
+      self(self, i);
+      current.pop_back();
+    }
+  };
+  rec(rec, 0);
+}
+
+void add_sequence_suite(std::vector<Case>& out, int depth) {
+  const std::vector<std::string> names = {"t0", "t1"};
+  std::vector<Step> alphabet;
+  for (TransportId t : {TransportId{0}, TransportId{1}}) {
+    alphabet.push_back(Step::add(t));
+    alphabet.push_back(Step::remove(t));
+    for (std::size_t i = 0; i < enum_count<IceTransportState>; ++i)
+      alphabet.push_back(Step::ice(t, enum_at<IceTransportState>(i)));
+    for (std::size_t d = 0; d < enum_count<DtlsTransportState>; ++d)
+      alphabet.push_back(Step::dtls(t, enum_at<DtlsTransportState>(d)));
+  }
+  alphabet.push_back(Step::close());
+  const std::string suite = "sequences-" + std::to_string(depth);
+  std::vector<SequenceStep> current;
+  auto emit = [&]() {
+    Case c;
+    c.id = "seq";
+    for (const auto& s : current) {
+      c.id += "." + std::string(to_string(s.step.kind));
+      if (s.step.kind != StepKind::Close) c.id += "-" + s.transport;
+      if (s.step.kind == StepKind::Ice) c.id += "-" + std::string(to_string(static_cast<IceTransportState>(s.step.state)));
+      if (s.step.kind == StepKind::Dtls) c.id += "-" + std::string(to_string(static_cast<DtlsTransportState>(s.step.state)));
+    }
+    c.title = std::to_string(current.size()) + " step(s) over 2 transports";
+    c.kind = CaseKind::Sequence;
+    c.tags = {"generated", suite};
+    c.section = "bounded-sequences";
+    c.section_title = "Generated: every step sequence of length " + std::to_string(depth) + " over 2 transports";
+    c.spec_document = "webrtc-pc REC 2025-03-13";
+    c.spec_anchor = "dom-rtcicetransport-statechange";
+    c.spec_quote = "Fire an event named statechange at transport, then iceconnectionstatechange and "
+                   "connectionstatechange at connection, each only if its value changed.";
+    c.requirement = "events, their order and the states read after each step follow the profile's event model";
+    c.generated = true;
+    c.transport_names = names;
+    c.steps = current;
+    out.push_back(std::move(c));
+  };
+  auto rec = [&](auto&& self, PeerConnectionModel& m, bool t1_allowed, int left) -> void {
+    if (left == 0 || m.is_closed()) {
+      emit();
+      return;
+    }
+    for (const Step& s : alphabet) {
+      if (s.transport == 1 && !t1_allowed && s.kind != StepKind::Close) continue;  // t1 only after t0: no mirror images
+      PeerConnectionModel next = m;
+      if (next.apply(s).outcome != StepOutcome::Applied) continue;
+      current.push_back({s, s.kind == StepKind::Close ? std::string() : names[s.transport], {}, {}});
+      self(self, next, t1_allowed || (s.kind == StepKind::Add && s.transport == 0), left - 1);
+      current.pop_back();
+    }
+  };
+  PeerConnectionModel start(Profile::Rec2025);
+  rec(rec, start, false, depth);
+}
+
+// --- suite loading -----------------------------------------------------------------------
+
+std::string hash_files(const std::vector<std::string>& paths, const std::string& root) {
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&](std::string_view s) {
+    for (unsigned char ch : s) {
+      h ^= ch;
+      h *= 1099511628211ull;
+    }
+  };
+  for (const auto& p : paths) {
+    mix(fs::relative(p, root).generic_string());
+    mix(std::string_view("\0", 1));
+    mix(read_file(p));
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+Suite load_suite(const std::string& cases_dir, const LoadOptions& options) {
+  Suite suite;
+  suite.cases_dir = cases_dir;
+  std::error_code ec;
+  if (!fs::is_directory(cases_dir, ec)) throw InputError(cases_dir, 0, 0, "cases directory not found");
+  std::vector<std::string> files;
+  for (auto it = fs::recursive_directory_iterator(cases_dir, ec); it != fs::recursive_directory_iterator(); ++it) {
+    const auto& p = it->path();
+    if (it->is_directory() && (p.filename() == "schema" || p.filename() == "traces")) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file() && p.extension() == ".json") files.push_back(p.string());
+  }
+  std::sort(files.begin(), files.end());
+  std::map<std::string, std::pair<std::string, int>> seen;
+  for (const auto& f : files) {
+    const std::string rel = fs::relative(f, cases_dir).generic_string();
+    const std::string text = read_file(f);
+    for (Case& c : parse_case_file(text, rel)) {
+      auto [it, inserted] = seen.emplace(c.id, std::make_pair(rel, c.line));
+      if (!inserted) {
+        const Position pos = locate(text, "");
+        (void)pos;
+        throw InputError(rel, c.line, 1,
+                         "duplicate case id \"" + c.id + "\" (first defined at " + it->second.first + ":" +
+                             std::to_string(it->second.second) + ")");
+      }
+      suite.cases.push_back(std::move(c));
+    }
+  }
+  suite.hand_written = suite.cases.size();
+  suite.suite_version = hash_files(files, cases_dir);
+  if (options.exhaustive_depth > 0) add_exhaustive_suite(suite.cases, options.exhaustive_depth);
+  if (options.sequence_depth > 0) add_sequence_suite(suite.cases, options.sequence_depth);
+  return suite;
+}
+
+std::string default_cases_dir() {
+  if (const char* env = std::getenv("CONNSTATE_CASES_DIR"); env && *env) return env;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path().parent_path() / "share" / "connstate" / "cases";
+    if (fs::is_directory(installed, ec)) return installed.string();
+  }
+#ifdef CONNSTATE_SOURCE_CASES_DIR
+  return CONNSTATE_SOURCE_CASES_DIR;
+#else
+  return "cases";
+#endif
+}
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+}  // namespace connstate::harness

@@ -1,0 +1,272 @@
+// report_json.cpp — the canonical JSON results file, written incrementally.
+#include <cstdio>
+#include <stdexcept>
+#include <unistd.h>
+
+#include "connstate/harness/json_input.h"
+#include "connstate/harness/reports.h"
+#include "connstate/harness/why.h"
+
+namespace connstate::harness {
+
+namespace {
+
+void append_state(std::string& out, const StateText& s) {
+  if (s) append_json_string(out, *s);
+  else out += "null";
+}
+
+void append_states(std::string& out, const ObservedStates& s) {
+  out += "{\"connectionState\":";
+  append_state(out, s.connection_state);
+  out += ",\"iceConnectionState\":";
+  append_state(out, s.ice_connection_state);
+  out += '}';
+}
+
+void append_steps(std::string& out, const std::vector<StepOutcomeText>& steps) {
+  out += '[';
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"events\":[";
+    for (std::size_t e = 0; e < steps[i].events.size(); ++e) {
+      if (e) out += ',';
+      append_json_string(out, steps[i].events[e]);
+    }
+    out += "],\"connectionState\":";
+    append_state(out, steps[i].states.connection_state);
+    out += ",\"iceConnectionState\":";
+    append_state(out, steps[i].states.ice_connection_state);
+    out += '}';
+  }
+  out += ']';
+}
+
+void append_outcome(std::string& out, const Case& c, const ExpectedOutcome& o) {
+  if (c.kind == CaseKind::Snapshot) append_states(out, o.snapshot);
+  else append_steps(out, o.steps);
+}
+
+void append_input(std::string& out, const Case& c) {
+  if (c.kind == CaseKind::Snapshot) {
+    out += "{\"closed\":";
+    out += c.closed ? "true" : "false";
+    out += ",\"transports\":[";
+    for (std::size_t i = 0; i < c.transports.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"ice\":\"";
+      out += to_string(c.transports[i].ice);
+      out += "\",\"dtls\":\"";
+      out += to_string(c.transports[i].dtls);
+      out += '"';
+      if (c.transports[i].sctp_only) out += ",\"sctp_only\":true";
+      out += '}';
+    }
+    out += "]}";
+  } else {
+    out += "{\"steps\":[";
+    for (std::size_t i = 0; i < c.steps.size(); ++i) {
+      if (i) out += ',';
+      append_json_string(out, step_text(c.steps[i]));
+    }
+    out += "]}";
+  }
+}
+
+}  // namespace
+
+void append_result_json(std::string& out, const CaseResult& r) {
+  const Case& c = *r.c;
+  out += "{\"id\":";
+  append_json_string(out, c.id);
+  out += ",\"verdict\":\"";
+  out += to_string(r.verdict);
+  out += "\",\"unexpected\":";
+  out += r.unexpected ? "true" : "false";
+  out += ",\"profile\":\"";
+  out += to_string(r.profile);
+  out += "\",\"section\":";
+  append_json_string(out, c.section);
+  out += ",\"kind\":\"";
+  out += c.kind == CaseKind::Snapshot ? "snapshot" : "sequence";
+  out += "\",\"input\":";
+  append_input(out, c);
+  out += ",\"actual\":";
+  if (c.kind == CaseKind::Snapshot) {
+    if (r.verdict == Verdict::Error || r.verdict == Verdict::Unsupported) out += "null";
+    else append_states(out, r.observed_snapshot);
+  } else {
+    append_steps(out, r.observed_steps);
+  }
+  const bool compact = c.generated && r.verdict == Verdict::Pass;
+  if (!compact) {
+    out += ",\"title\":";
+    append_json_string(out, c.title);
+    out += ",\"requirement\":";
+    append_json_string(out, c.requirement);
+    out += ",\"spec\":{\"document\":";
+    append_json_string(out, c.spec_document);
+    out += ",\"anchor\":";
+    append_json_string(out, c.spec_anchor);
+    out += ",\"quote\":";
+    append_json_string(out, c.spec_quote);
+    out += "}";
+    if (!c.file.empty()) {
+      out += ",\"file\":";
+      append_json_string(out, c.file);
+      out += ",\"line\":" + std::to_string(c.line);
+    }
+    out += ",\"expected\":";
+    append_outcome(out, c, r.expected);
+    out += ",\"reason\":";
+    append_json_string(out, r.expected.reason);
+    out += ",\"alternatives\":[";
+    for (std::size_t i = 0; i < r.alternatives.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"verdict\":\"";
+      out += to_string(r.alternatives[i].first);
+      out += "\",\"note\":";
+      append_json_string(out, r.alternatives[i].second.reason);
+      out += ",\"outcome\":";
+      append_outcome(out, c, r.alternatives[i].second);
+      out += '}';
+    }
+    out += ']';
+    if (!r.message.empty()) {
+      out += ",\"message\":";
+      append_json_string(out, r.message);
+    }
+    if (!r.evidence.empty()) {
+      out += ",\"evidence\":";
+      append_json_string(out, r.evidence);
+    }
+    if (!r.matched_note.empty()) {
+      out += ",\"matched\":";
+      append_json_string(out, r.matched_note);
+    }
+    if (r.first_difference >= 0) out += ",\"first_difference\":" + std::to_string(r.first_difference);
+    if (r.expectation) {
+      out += ",\"expectation\":{\"key\":";
+      append_json_string(out, r.expectation->key);
+      out += ",\"reason\":";
+      append_json_string(out, r.expectation->reason);
+      out += '}';
+    }
+  }
+  char buf[48];
+  std::snprintf(buf, sizeof buf, ",\"micros\":%.3f}", r.micros);
+  out += buf;
+}
+
+void append_header_json(std::string& out, const RunHeader& h) {
+  out += "{\"tool_version\":";
+  append_json_string(out, h.tool_version);
+  out += ",\"suite_version\":";
+  append_json_string(out, h.suite_version);
+  out += ",\"profile\":";
+  append_json_string(out, h.profile);
+  out += ",\"date\":";
+  append_json_string(out, h.date);
+  out += ",\"strict\":";
+  out += h.strict ? "true" : "false";
+  out += ",\"expectations\":";
+  if (h.expectations_file.empty()) out += "null";
+  else append_json_string(out, h.expectations_file);
+  out += ",\"selected\":" + std::to_string(h.selected);
+  out += ",\"stack\":{\"sut\":";
+  append_json_string(out, h.stack.sut);
+  out += ",\"name\":";
+  append_json_string(out, h.stack.name);
+  out += ",\"version\":";
+  append_json_string(out, h.stack.version);
+  out += ",\"homepage\":";
+  append_json_string(out, h.stack.homepage);
+  out += ",\"issues\":";
+  append_json_string(out, h.stack.issues);
+  out += "}}";
+}
+
+void append_summary_json(std::string& out, const RunSummary& s) {
+  out += "{\"total\":" + std::to_string(s.total);
+  for (Verdict v : {Verdict::Pass, Verdict::NonStrict, Verdict::Informational, Verdict::Fail, Verdict::Error,
+                    Verdict::Unsupported}) {
+    out += ",\"";
+    out += to_string(v);
+    out += "\":" + std::to_string(s.count(v));
+  }
+  out += ",\"unexpected\":" + std::to_string(s.unexpected);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, ",\"seconds\":%.3f", s.seconds);
+  out += buf;
+  out += ",\"interrupted\":";
+  out += s.interrupted ? "true" : "false";
+  out += ",\"stack_diagnostics\":";
+  append_json_string(out, s.stack_diagnostics);
+  out += '}';
+}
+
+namespace {
+
+class JsonReport final : public ResultSink {
+ public:
+  explicit JsonReport(const std::string& path) : path_(path) {
+    f_ = std::fopen(path.c_str(), "w+b");
+    if (!f_) throw std::runtime_error("cannot write " + path);
+  }
+  ~JsonReport() override {
+    if (f_) std::fclose(f_);
+  }
+  void begin(const RunHeader& h) override {
+    std::string out = "{\"format\":\"connstate-results\",\"version\":1,\"header\":";
+    append_header_json(out, h);
+    out += ",\"results\":[\n";
+    write(out);
+    flush_with_trailer();
+  }
+  void add(const CaseResult& r) override {
+    if (!first_) buffer_ += ",\n";
+    first_ = false;
+    append_result_json(buffer_, r);
+    if (buffer_.size() > (1u << 20)) flush_with_trailer();
+  }
+  void end(const RunHeader&, const RunSummary& s) override {
+    write(buffer_);
+    buffer_.clear();
+    std::string out = "\n],\"complete\":";
+    out += s.interrupted ? "false" : "true";
+    out += ",\"summary\":";
+    append_summary_json(out, s);
+    out += "}\n";
+    write(out);
+    std::fflush(f_);
+    // A final document shorter than an earlier trailer must not keep its tail.
+    if (ftruncate(fileno(f_), std::ftell(f_)) != 0) throw std::runtime_error("cannot write " + path_);
+    std::fclose(f_);
+    f_ = nullptr;
+  }
+
+ private:
+  void write(const std::string& s) {
+    if (std::fwrite(s.data(), 1, s.size(), f_) != s.size()) throw std::runtime_error("cannot write " + path_);
+  }
+  // Appends the pending records, then a trailer that closes the document, then moves
+  // back before the trailer so the next records overwrite it.
+  void flush_with_trailer() {
+    write(buffer_);
+    buffer_.clear();
+    const long pos = std::ftell(f_);
+    write("\n],\"complete\":false}\n");
+    std::fflush(f_);
+    std::fseek(f_, pos, SEEK_SET);
+  }
+  std::string path_;
+  std::FILE* f_ = nullptr;
+  std::string buffer_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+std::unique_ptr<ResultSink> make_json_report(const std::string& path) { return std::make_unique<JsonReport>(path); }
+
+}  // namespace connstate::harness

@@ -1,0 +1,387 @@
+// report_text.cpp — JUnit XML, Markdown, HTML and console reports.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <stdexcept>
+
+#include "connstate/harness/json_input.h"
+#include "connstate/harness/reports.h"
+#include "connstate/harness/why.h"
+
+namespace connstate::harness {
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+      out += ' ';  // not representable in XML 1.0
+      continue;
+    }
+    out += static_cast<char>(c);
+  }
+  return html_escape(out);
+}
+
+namespace {
+
+constexpr Verdict kVerdicts[] = {Verdict::Pass, Verdict::NonStrict, Verdict::Informational,
+                                 Verdict::Fail, Verdict::Error, Verdict::Unsupported};
+
+std::string input_text(const Case& c) {
+  if (c.kind == CaseKind::Snapshot) {
+    std::string s = c.closed ? "closed; " : "";
+    if (c.transports.empty()) s += "no transports";
+    for (std::size_t i = 0; i < c.transports.size(); ++i) s += (i ? ", " : "") + transport_text(c.transports[i]);
+    return s;
+  }
+  std::string s;
+  for (std::size_t i = 0; i < c.steps.size(); ++i) s += (i ? "; " : "") + step_text(c.steps[i]);
+  return s;
+}
+
+std::string outcome_text(const Case& c, const ExpectedOutcome& o) {
+  if (c.kind == CaseKind::Snapshot)
+    return "connectionState=" + show_state(o.snapshot.connection_state) +
+           " iceConnectionState=" + show_state(o.snapshot.ice_connection_state);
+  std::string s;
+  for (std::size_t i = 0; i < o.steps.size(); ++i)
+    s += "  " + std::to_string(i) + ". " + step_text(c.steps[i]) + " -> " + show_step(o.steps[i]) + "\n";
+  return s;
+}
+
+std::string actual_text(const CaseResult& r) {
+  const Case& c = *r.c;
+  if (r.verdict == Verdict::Error) return "error: " + r.message;
+  if (r.verdict == Verdict::Unsupported) return "unsupported: " + r.message;
+  if (c.kind == CaseKind::Snapshot)
+    return "connectionState=" + show_state(r.observed_snapshot.connection_state) +
+           " iceConnectionState=" + show_state(r.observed_snapshot.ice_connection_state);
+  std::string s;
+  for (std::size_t i = 0; i < r.observed_steps.size(); ++i)
+    s += "  " + std::to_string(i) + ". " + step_text(c.steps[i]) + " -> " + show_step(r.observed_steps[i]) +
+         (static_cast<int>(i) == r.first_difference ? "   <-- differs" : "") + "\n";
+  return s;
+}
+
+// The h2spec-style block: everything needed to understand one result on one screen.
+std::string detail_text(const CaseResult& r) {
+  const Case& c = *r.c;
+  std::string s;
+  s += "  requirement: " + c.requirement + "\n";
+  s += "  spec:        " + c.spec_document + " #" + c.spec_anchor + "\n";
+  s += "               \"" + c.spec_quote + "\"\n";
+  if (!c.file.empty()) s += "  case file:   " + c.file + ":" + std::to_string(c.line) + "\n";
+  s += "  input:       " + input_text(c) + "\n";
+  const bool multi = c.kind == CaseKind::Sequence;
+  s += "  expected (pass):" + std::string(multi ? "\n" : " ") + outcome_text(c, r.expected) + (multi ? "" : "\n");
+  for (const auto& [v, o] : r.alternatives)
+    s += "  acceptable (" + std::string(to_string(v)) + ", " + o.reason + "):" + (multi ? "\n" : " ") +
+         outcome_text(c, o) + (multi ? "" : "\n");
+  s += "  actual:" + std::string(multi ? "\n" : "      ") + actual_text(r) + (multi ? "" : "\n");
+  if (!r.message.empty() && r.verdict != Verdict::Error && r.verdict != Verdict::Unsupported)
+    s += "  difference:  " + r.message + "\n";
+  if (!r.evidence.empty()) s += "  evidence:    " + r.evidence + "\n";
+  s += "  reason:      reference (" + std::string(to_string(r.profile)) + "): " + r.expected.reason + "\n";
+  if (r.expectation) s += "  expectation: " + r.expectation->key + " — " + r.expectation->reason + "\n";
+  return s;
+}
+
+// What the text reports keep of each result.
+struct Row {
+  std::string id, title, section, section_title;
+  Verdict verdict;
+  bool unexpected;
+  bool generated;
+  double micros;
+  std::string message;
+  std::string detail;  // detail_text, kept only where a report shows it
+};
+
+class Collector : public ResultSink {
+ public:
+  void add(const CaseResult& r) override {
+    Row row{r.c->id, r.c->title, r.c->section, r.c->section_title, r.verdict, r.unexpected,
+            r.c->generated, r.micros, r.message, {}};
+    if (!r.c->generated || r.verdict != Verdict::Pass) row.detail = detail_text(r);
+    rows_.push_back(std::move(row));
+  }
+
+ protected:
+  std::vector<Row> rows_;
+  // sections in first-seen order, with counts per verdict
+  std::vector<std::pair<std::string, std::array<std::size_t, 6>>> by_section() const {
+    std::vector<std::pair<std::string, std::array<std::size_t, 6>>> out;
+    std::map<std::string, std::size_t> index;
+    for (const Row& r : rows_) {
+      auto [it, fresh] = index.emplace(r.section, out.size());
+      if (fresh) out.push_back({r.section, {}});
+      ++out[it->second].second[static_cast<std::size_t>(r.verdict)];
+    }
+    return out;
+  }
+  std::map<std::string, std::string> section_titles() const {
+    std::map<std::string, std::string> t;
+    for (const Row& r : rows_) t.emplace(r.section, r.section_title);
+    return t;
+  }
+};
+
+void write_file(const std::string& path, const std::string& content) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) throw std::runtime_error("cannot write " + path);
+  const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
+  if (std::fclose(f) != 0 || !ok) throw std::runtime_error("cannot write " + path);
+}
+
+class JUnitReport final : public Collector {
+ public:
+  explicit JUnitReport(std::string path) : path_(std::move(path)) {}
+  void end(const RunHeader& h, const RunSummary& s) override {
+    std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    auto failures = [&](const Row& r) { return r.unexpected && r.verdict != Verdict::Error; };
+    std::size_t nfail = 0, nerr = 0, nskip = 0;
+    for (const Row& r : rows_) {
+      nfail += failures(r) ? 1 : 0;
+      nerr += (r.unexpected && r.verdict == Verdict::Error) ? 1 : 0;
+      nskip += r.verdict == Verdict::Unsupported ? 1 : 0;
+    }
+    char t[32];
+    std::snprintf(t, sizeof t, "%.3f", s.seconds);
+    x += "<testsuites name=\"connstate " + xml_escape(h.stack.sut) + "\" tests=\"" + std::to_string(rows_.size()) +
+         "\" failures=\"" + std::to_string(nfail) + "\" errors=\"" + std::to_string(nerr) + "\" skipped=\"" +
+         std::to_string(nskip) + "\" time=\"" + t + "\">\n";
+    std::map<std::string, std::vector<const Row*>> sections;
+    std::vector<std::string> order;
+    for (const Row& r : rows_) {
+      if (!sections.count(r.section)) order.push_back(r.section);
+      sections[r.section].push_back(&r);
+    }
+    for (const auto& name : order) {
+      const auto& rows = sections[name];
+      std::size_t f = 0, e = 0, sk = 0;
+      double secs = 0;
+      for (const Row* r : rows) {
+        f += failures(*r) ? 1 : 0;
+        e += (r->unexpected && r->verdict == Verdict::Error) ? 1 : 0;
+        sk += r->verdict == Verdict::Unsupported ? 1 : 0;
+        secs += r->micros / 1e6;
+      }
+      std::snprintf(t, sizeof t, "%.6f", secs);
+      x += "  <testsuite name=\"" + xml_escape(name) + "\" tests=\"" + std::to_string(rows.size()) + "\" failures=\"" +
+           std::to_string(f) + "\" errors=\"" + std::to_string(e) + "\" skipped=\"" + std::to_string(sk) +
+           "\" time=\"" + t + "\">\n";
+      for (const Row* r : rows) {
+        std::snprintf(t, sizeof t, "%.6f", r->micros / 1e6);
+        x += "    <testcase name=\"" + xml_escape(r->id) + "\" classname=\"connstate." + xml_escape(name) +
+             "\" time=\"" + t + "\">";
+        const std::string msg = std::string(to_string(r->verdict)) + (r->message.empty() ? "" : ": " + r->message);
+        if (r->verdict == Verdict::Unsupported) {
+          x += "<skipped message=\"" + xml_escape(msg) + "\"/>";
+        } else if (r->unexpected && r->verdict == Verdict::Error) {
+          x += "<error message=\"" + xml_escape(msg) + "\" type=\"error\">" + xml_escape(r->detail) + "</error>";
+        } else if (r->unexpected) {
+          x += "<failure message=\"" + xml_escape(msg) + "\" type=\"" + std::string(to_string(r->verdict)) + "\">" +
+               xml_escape(r->detail) + "</failure>";
+        } else if (r->verdict != Verdict::Pass) {
+          x += "<system-out>" + xml_escape("expected " + msg) + "</system-out>";
+        }
+        x += "</testcase>\n";
+      }
+      x += "  </testsuite>\n";
+    }
+    x += "</testsuites>\n";
+    write_file(path_, x);
+  }
+
+ private:
+  std::string path_;
+};
+
+std::string verdict_cell_class(Verdict v) {
+  switch (v) {
+    case Verdict::Pass: return "pass";
+    case Verdict::NonStrict: return "nonstrict";
+    case Verdict::Informational: return "info";
+    case Verdict::Fail: return "fail";
+    case Verdict::Error: return "error";
+    case Verdict::Unsupported: return "unsupported";
+  }
+  return "";
+}
+
+class MarkdownReport final : public Collector {
+ public:
+  explicit MarkdownReport(std::string path) : path_(std::move(path)) {}
+  void end(const RunHeader& h, const RunSummary& s) override {
+    std::string m = "# connstate: " + h.stack.name + "\n\n";
+    m += "- stack: `" + h.stack.sut + "`" + (h.stack.version.empty() ? "" : " (" + h.stack.version + ")") + "\n";
+    m += "- profile: `" + h.profile + "`" + (h.strict ? " (strict)" : "") + "\n";
+    m += "- tool " + h.tool_version + ", suite " + h.suite_version + ", " + h.date + "\n";
+    if (!h.expectations_file.empty()) m += "- expectations: `" + h.expectations_file + "`\n";
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.2f", s.seconds);
+    m += "- " + std::to_string(s.total) + " cases in " + secs + " s; **" + std::to_string(s.unexpected) +
+         " unexpected**" + (s.interrupted ? " (interrupted)" : "") + "\n\n";
+    m += "| verdict | cases |\n|---|---:|\n";
+    for (Verdict v : kVerdicts) m += "| " + std::string(to_string(v)) + " | " + std::to_string(s.count(v)) + " |\n";
+    m += "\n## By spec section\n\n| section | pass | non-strict | informational | fail | error | unsupported |\n"
+         "|---|---:|---:|---:|---:|---:|---:|\n";
+    const auto titles = section_titles();
+    for (const auto& [sec, counts] : by_section()) {
+      m += "| " + titles.at(sec) + " (`" + sec + "`) ";
+      for (std::size_t c : counts) m += "| " + std::to_string(c) + " ";
+      m += "|\n";
+    }
+    std::size_t shown = 0, unexpected = 0;
+    for (const Row& r : rows_) unexpected += r.unexpected;
+    if (unexpected) {
+      m += "\n## Unexpected results\n\n";
+      for (const Row& r : rows_) {
+        if (!r.unexpected) continue;
+        if (++shown > 100) {
+          m += "\n… and " + std::to_string(unexpected - 100) + " more (see the JSON or HTML report).\n";
+          break;
+        }
+        m += "<details><summary><code>" + r.id + "</code> — " + std::string(to_string(r.verdict)) + ": " +
+             html_escape(r.message) + "</summary>\n\n```\n" + r.detail + "```\n</details>\n";
+      }
+    }
+    write_file(path_, m);
+  }
+
+ private:
+  std::string path_;
+};
+
+const char* kCss = R"(body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}
+th{background:#f3f3f3}.num{text-align:right}
+.pass{background:#d9f2d9}.nonstrict{background:#fff3c4}.info{background:#dde8ff}.fail{background:#ffd6d6}
+.error{background:#f7b2b2}.unsupported{background:#eee}
+details{margin:.2em 0}summary{cursor:pointer}pre{background:#fafafa;border:1px solid #ddd;padding:.6em;overflow-x:auto}
+.badge{display:inline-block;padding:0 .4em;border-radius:3px;font-size:.9em}
+.unexpected{font-weight:bold;color:#a00})";
+
+class HtmlReport final : public Collector {
+ public:
+  explicit HtmlReport(std::string path) : path_(std::move(path)) {}
+  void end(const RunHeader& h, const RunSummary& s) override {
+    std::string o = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>connstate — " +
+                    html_escape(h.stack.name) + "</title><style>" + kCss + "</style></head><body>\n";
+    o += "<h1>connstate conformance report</h1>\n<section id=\"run\"><table>";
+    auto row = [&](const std::string& k, const std::string& v) {
+      o += "<tr><th>" + k + "</th><td>" + html_escape(v) + "</td></tr>";
+    };
+    row("stack", h.stack.sut + " — " + h.stack.name + (h.stack.version.empty() ? "" : " " + h.stack.version));
+    row("profile", h.profile + (h.strict ? " (strict)" : ""));
+    row("tool / suite", h.tool_version + " / " + h.suite_version);
+    row("date", h.date);
+    if (!h.expectations_file.empty()) row("expectations", h.expectations_file);
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.2f s", s.seconds);
+    row("duration", secs);
+    o += "</table></section>\n";
+    o += "<section id=\"summary\"><h2>Summary</h2><table class=\"summary\"><tr><th>verdict</th><th>cases</th></tr>";
+    for (Verdict v : kVerdicts)
+      o += "<tr class=\"" + verdict_cell_class(v) + "\"><td>" + std::string(to_string(v)) + "</td><td class=\"num\">" +
+           std::to_string(s.count(v)) + "</td></tr>";
+    o += "<tr><th>total</th><td class=\"num\" id=\"total\">" + std::to_string(s.total) + "</td></tr>";
+    o += "<tr><th>unexpected</th><td class=\"num\" id=\"unexpected\">" + std::to_string(s.unexpected) + "</td></tr>";
+    o += "</table>";
+    if (s.interrupted) o += "<p class=\"unexpected\">The run was interrupted: this report covers what ran.</p>";
+    o += "</section>\n<section id=\"sections\"><h2>By spec section</h2><table><tr><th>section</th>";
+    for (Verdict v : kVerdicts) o += "<th>" + std::string(to_string(v)) + "</th>";
+    o += "</tr>";
+    const auto titles = section_titles();
+    for (const auto& [sec, counts] : by_section()) {
+      o += "<tr><td><a href=\"#sec-" + html_escape(sec) + "\">" + html_escape(titles.at(sec)) + "</a></td>";
+      for (std::size_t i = 0; i < 6; ++i)
+        o += "<td class=\"num " + std::string(counts[i] ? verdict_cell_class(kVerdicts[i]) : "") + "\">" +
+             std::to_string(counts[i]) + "</td>";
+      o += "</tr>";
+    }
+    o += "</table></section>\n<section id=\"cases\"><h2>Cases</h2>\n";
+    std::string current;
+    std::size_t generated_pass = 0, details = 0;
+    for (const Row& r : rows_) {
+      if (r.section != current) {
+        if (generated_pass) o += "<p>" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
+        generated_pass = 0;
+        current = r.section;
+        o += "<h3 id=\"sec-" + html_escape(r.section) + "\">" + html_escape(r.section_title) + "</h3>\n";
+      }
+      if (r.detail.empty()) {
+        ++generated_pass;
+        continue;
+      }
+      if (++details > 5000) continue;
+      o += "<details class=\"case\" id=\"case-" + html_escape(r.id) + "\"><summary><span class=\"badge " +
+           verdict_cell_class(r.verdict) + "\">" + std::string(to_string(r.verdict)) + "</span> " +
+           (r.unexpected ? "<span class=\"unexpected\">unexpected</span> " : "") + "<code>" + html_escape(r.id) +
+           "</code> " + html_escape(r.title) + "</summary><pre>" + html_escape(r.detail) + "</pre></details>\n";
+    }
+    if (generated_pass) o += "<p>" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
+    if (details > 5000) o += "<p>" + std::to_string(details - 5000) + " more cases are in the JSON report.</p>";
+    if (!s.stack_diagnostics.empty())
+      o += "<h2>Stack diagnostics</h2><pre id=\"diagnostics\">" + html_escape(s.stack_diagnostics) + "</pre>";
+    o += "</section></body></html>\n";
+    write_file(path_, o);
+  }
+
+ private:
+  std::string path_;
+};
+
+class ConsoleReport final : public ResultSink {
+ public:
+  ConsoleReport(std::FILE* out, std::size_t max_details) : out_(out), max_(max_details) {}
+  void add(const CaseResult& r) override {
+    if (!r.unexpected) return;
+    if (++shown_ > max_) return;
+    std::fprintf(out_, "\n%s %s — %s\n%s", r.verdict == Verdict::Error ? "ERROR" : "FAIL", r.c->id.c_str(),
+                 r.c->title.c_str(), detail_text(r).c_str());
+  }
+  void end(const RunHeader& h, const RunSummary& s) override {
+    if (shown_ > max_) std::fprintf(out_, "\n… %zu more unexpected results (see the reports)\n", shown_ - max_);
+    std::fprintf(out_, "\n%s against profile %s: %zu cases in %.2f s\n", h.stack.sut.c_str(), h.profile.c_str(),
+                 s.total, s.seconds);
+    std::fprintf(out_, "  %zu pass, %zu non-strict, %zu informational, %zu fail, %zu error, %zu unsupported\n",
+                 s.count(Verdict::Pass), s.count(Verdict::NonStrict), s.count(Verdict::Informational),
+                 s.count(Verdict::Fail), s.count(Verdict::Error), s.count(Verdict::Unsupported));
+    std::fprintf(out_, "  %zu unexpected%s\n", s.unexpected, s.interrupted ? " (run interrupted)" : "");
+  }
+
+ private:
+  std::FILE* out_;
+  std::size_t max_;
+  std::size_t shown_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ResultSink> make_junit_report(const std::string& path) { return std::make_unique<JUnitReport>(path); }
+std::unique_ptr<ResultSink> make_markdown_report(const std::string& path) {
+  return std::make_unique<MarkdownReport>(path);
+}
+std::unique_ptr<ResultSink> make_html_report(const std::string& path) { return std::make_unique<HtmlReport>(path); }
+std::unique_ptr<ResultSink> make_console_report(std::FILE* out, std::size_t max_details) {
+  return std::make_unique<ConsoleReport>(out, max_details);
+}
+
+}  // namespace connstate::harness

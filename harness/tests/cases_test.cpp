@@ -1,0 +1,141 @@
+// Checks case loading: the real suite loads and cross-checks; every kind of malformed
+// case file is refused with file, line and column; generated suites have the right sizes.
+#include "connstate/harness/cases.h"
+
+#define BOOST_TEST_MODULE cases
+#include <boost/test/unit_test.hpp>
+#include <set>
+
+#include "connstate/harness/json_input.h"
+#include "test_util.h"
+
+using namespace connstate;
+using namespace connstate::harness;
+using namespace connstate::test;
+
+namespace {
+const char* kGoodCase = R"({
+  "section": "s", "section_title": "S",
+  "cases": [
+    {"id": "good.one", "title": "t", "kind": "snapshot", "requirement": "r",
+     "spec": {"anchor": "a", "quote": "q"},
+     "transports": [{"ice": "completed", "dtls": "connected"}],
+     "expect_by_profile": {"rec-2025": {"connectionState": "connecting"}, "rec-2021": {"connectionState": "connected"}}}
+  ]
+})";
+
+InputError load_error(const std::string& file_text, const std::string& extra_file = "") {
+  TempDir dir;
+  dir.file("a/one.json", file_text);
+  if (!extra_file.empty()) dir.file("b/two.json", extra_file);
+  try {
+    load_suite(dir.str(), LoadOptions{0, 0});
+  } catch (const InputError& e) {
+    return e;
+  }
+  BOOST_FAIL("the suite loaded but should not have");
+  throw;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_real_suite_loads) {
+  const Suite s = load_suite(kSourceDir + "/cases", LoadOptions{0, 0});
+  BOOST_TEST(s.hand_written >= 150u);
+  BOOST_TEST(s.suite_version.size() == 16u);
+  for (const Case& c : s.cases) {
+    BOOST_TEST(!c.spec_quote.empty());
+    BOOST_TEST(!c.spec_anchor.empty());
+    BOOST_TEST(!c.requirement.empty());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(good_file_loads_and_cross_checks) {
+  TempDir dir;
+  dir.file("x.json", kGoodCase);
+  const Suite s = load_suite(dir.str(), LoadOptions{0, 0});
+  BOOST_TEST_REQUIRE(s.cases.size() == 1u);
+  BOOST_TEST(s.cases[0].line == 4);
+  BOOST_TEST(s.cases[0].file == "x.json");
+}
+
+BOOST_AUTO_TEST_CASE(bad_json_has_position) {
+  const auto e = load_error("{\n  \"section\": \"s\",\n  \"cases\": [ }\n");
+  BOOST_TEST(e.file == "a/one.json");
+  BOOST_TEST(e.line == 3);
+  BOOST_TEST(e.column > 1);
+  BOOST_TEST(std::string(e.what()).find("invalid JSON") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_state_is_refused) {
+  std::string text = kGoodCase;
+  text.replace(text.find("\"completed\""), 11, "\"complete\"");
+  const auto e = load_error(text);
+  BOOST_TEST(e.line == 6);
+  BOOST_TEST(e.column == 29);  // where the value "complete" starts
+  BOOST_TEST(std::string(e.what()).find("unknown RTCIceTransportState \"complete\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(missing_field_is_refused) {
+  std::string text = kGoodCase;
+  text.replace(text.find("\"requirement\": \"r\","), 19, "");
+  const auto e = load_error(text);
+  BOOST_TEST(e.line == 4);
+  BOOST_TEST(std::string(e.what()).find("missing field \"requirement\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_id_is_refused) {
+  const auto e = load_error(kGoodCase, kGoodCase);
+  BOOST_TEST(e.file == "b/two.json");
+  BOOST_TEST(e.line == 4);
+  BOOST_TEST(std::string(e.what()).find("duplicate case id \"good.one\" (first defined at a/one.json:4)") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(disagreement_with_the_reference_is_refused) {
+  std::string text = kGoodCase;
+  const std::string needle = "\"rec-2025\": {\"connectionState\": \"connecting\"}";
+  text.replace(text.find(needle), needle.size(), "\"rec-2025\": {\"connectionState\": \"connected\"}");
+  const auto e = load_error(text);
+  BOOST_TEST(e.line == 7);
+  BOOST_TEST(std::string(e.what()).find("the reference under rec-2025 answers \"connecting\"") != std::string::npos,
+             e.what());
+}
+
+BOOST_AUTO_TEST_CASE(invalid_sequence_step_is_refused) {
+  const std::string text = R"({"section": "s", "section_title": "S", "cases": [
+    {"id": "seq.bad", "title": "t", "kind": "sequence", "requirement": "r", "spec": {"anchor": "a", "quote": "q"},
+     "steps": [{"op": "add", "transport": "t0"}, {"op": "add", "transport": "t0"}]}]})";
+  const auto e = load_error(text);
+  BOOST_TEST(e.line == 3);
+  BOOST_TEST(std::string(e.what()).find("transport already added") != std::string::npos, e.what());
+}
+
+BOOST_AUTO_TEST_CASE(unknown_field_is_refused) {
+  std::string text = kGoodCase;
+  text.replace(text.find("\"kind\""), 6, "\"kinds\": 1, \"kind\"");
+  const auto e = load_error(text);
+  BOOST_TEST(std::string(e.what()).find("unknown field \"kinds\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(generated_suite_sizes) {
+  BOOST_TEST(exhaustive_snapshot_count(3) == 16872u);
+  BOOST_TEST(exhaustive_snapshot_count(4) == 164502u);
+  std::vector<Case> cases;
+  add_exhaustive_suite(cases, 3);
+  BOOST_TEST(cases.size() == exhaustive_snapshot_count(3));
+  std::set<std::string> ids;
+  for (const auto& c : cases) ids.insert(c.id);
+  BOOST_TEST(ids.size() == cases.size());
+  std::vector<Case> seqs;
+  add_sequence_suite(seqs, 2);
+  BOOST_TEST(!seqs.empty());
+  for (const auto& c : seqs) BOOST_TEST_REQUIRE(c.steps.size() <= 2u);
+}
+
+BOOST_AUTO_TEST_CASE(globs) {
+  BOOST_TEST(glob_match("pcs.*", "pcs.completed"));
+  BOOST_TEST(!glob_match("pcs.*", "ics.completed"));
+  BOOST_TEST(glob_match("*.completed-?", "pcs.completed-1"));
+  BOOST_TEST(glob_match("*", ""));
+  BOOST_TEST(!glob_match("a?", "a"));
+}
