@@ -24,6 +24,7 @@ const Command kCommands[] = {
     {"explain", connstate::cli::explain, "show how the reference derives the states of one snapshot"},
     {"profiles", connstate::cli::profiles, "list the spec profiles"},
     {"expectations", connstate::cli::expectations, "write or refresh an expectations file from results"},
+    {"serve", connstate::cli::serve, "act as a protocol-1 adapter on stdin/stdout, answering with the reference"},
 
 };
 

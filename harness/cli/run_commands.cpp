@@ -71,20 +71,40 @@ int run(const Args& args) {
       .option("html", "FILE", "write the HTML report here")
       .option("max-details", "N", "print at most N unexpected results on the console (default 20)")
       .option("quiet", "", "no progress and no per-case output; the summary only")
-      .option("exit-zero", "", "exit 0 even with unexpected results (still 2/3 for usage/stack errors)");
+      .option("exit-zero", "", "exit 0 even with unexpected results (still 2/3 for usage/stack errors)")
+      .option("window", "N", "exec: requests in flight (default 64)")
+      .option("request-timeout-ms", "MS", "exec: an answer must come within MS (default 5000)")
+      .option("run-timeout-s", "S", "exec: the whole run must end within S seconds (default: no limit)")
+      .option("max-restarts", "N", "exec: restarts after a crash, hang or protocol error (default 5)")
+      .option("max-line-bytes", "N", "exec: longest response line accepted (default 1048576)");
   add_selection_options(p);
-  p.epilog("exit codes: 0 no unexpected result; 1 unexpected results; 2 bad usage or bad input files\n"
-           "(nothing is run); 3 the stack under test could not be run.");
+  p.epilog("SUT: reference:<profile> | plugin:<path.so> (C ABI, harness/include/connstate/plugin.h) |\n"
+           "     exec:<command line> (protocol 1 on stdin/stdout, docs/adapter-protocol.md)\n\n"
+           "exit codes: 0 no unexpected result; 1 unexpected results (including error verdicts from a\n"
+           "misbehaving adapter); 2 bad usage or bad input files (nothing is run); 3 the stack under test\n"
+           "could not be started, or broke more than --max-restarts times (reports are still complete).");
   if (!p.parse(args)) return kExitOk;
   if (!p.positionals().empty()) throw UsageError("unexpected argument '" + p.positionals()[0] + "'");
 
   Suite suite = load(p);
+  StackOptions so;
+  if (auto v = p.value("window")) so.window = static_cast<std::size_t>(parse_count("window", *v, 1, 65536));
+  if (auto v = p.value("request-timeout-ms"))
+    so.request_timeout_ms = static_cast<int>(parse_count("request-timeout-ms", *v, 1, 3600000));
+  if (auto v = p.value("run-timeout-s")) so.run_timeout_s = static_cast<int>(parse_count("run-timeout-s", *v, 0, 604800));
+  if (auto v = p.value("max-restarts")) so.max_restarts = static_cast<int>(parse_count("max-restarts", *v, 0, 1000));
+  if (auto v = p.value("max-line-bytes"))
+    so.max_line_bytes = static_cast<std::size_t>(parse_count("max-line-bytes", *v, 64, 1ll << 32));
   std::unique_ptr<StackUnderTest> stack;
+  std::string start_failure;
+  const std::string sut = p.value_or("sut", "reference:" + std::string(to_string(kDefaultProfile)));
   try {
-    stack = make_stack(p.value_or("sut", "reference:" + std::string(to_string(kDefaultProfile))));
+    stack = make_stack(sut, so);
   } catch (const StackError& e) {
+    // Still run, so that every report is complete: each case gets `error` with the reason.
+    start_failure = e.what();
     std::fprintf(stderr, "connstate run: the stack under test could not be run: %s\n", e.what());
-    return kExitStackError;
+    stack = make_unavailable_stack(sut, start_failure);
   }
   const Profile profile = profile_option(p, stack->info().reference_profile.value_or(kDefaultProfile));
   std::optional<Expectations> expectations;
@@ -150,6 +170,12 @@ int run(const Args& args) {
   }
   for (const auto& [path, what] : {std::pair{json, "JSON"}, {junit, "JUnit"}, {md, "Markdown"}, {html, "HTML"}})
     if (!path.empty() && !quiet) std::printf("  %s report: %s\n", what, path.c_str());
+  if (!start_failure.empty()) return kExitStackError;
+  if (stack->gave_up()) {
+    std::fprintf(stderr, "connstate run: the stack under test broke too often and was given up on; the remaining "
+                         "cases are errors (see the reports)\n");
+    return kExitStackError;
+  }
   if (summary.interrupted) return kExitUnexpected;
   if (summary.unexpected > 0 && !p.has("exit-zero")) return kExitUnexpected;
   return kExitOk;

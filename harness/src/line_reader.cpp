@@ -1,20 +1,28 @@
 // line_reader.cpp — see line_reader.h.
 #include "connstate/harness/line_reader.h"
 
+#include <cerrno>
 #include <cstring>
+#include <unistd.h>
 
 namespace connstate::harness {
 
 bool LineReader::fill() {
   if (eof_) return false;
   begin_ = 0;
-  end_ = std::fread(buf_.data(), 1, buf_.size(), f_);
-  if (end_ == 0) {
+  if (on_refill_) on_refill_();
+  for (;;) {
+    const ssize_t n = ::read(fileno(f_), buf_.data(), buf_.size());
+    if (n > 0) {
+      end_ = static_cast<std::size_t>(n);
+      return true;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    end_ = 0;
     eof_ = true;
-    failed_ = std::ferror(f_) != 0;
+    failed_ = n < 0;
     return false;
   }
-  return true;
 }
 
 bool LineReader::next(std::string_view& line) {

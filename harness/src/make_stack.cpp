@@ -4,7 +4,7 @@
 
 namespace connstate::harness {
 
-std::unique_ptr<StackUnderTest> make_stack(const std::string& sut) {
+std::unique_ptr<StackUnderTest> make_stack(const std::string& sut, const StackOptions& options) {
   const auto colon = sut.find(':');
   const std::string scheme = sut.substr(0, colon);
   const std::string rest = colon == std::string::npos ? std::string() : sut.substr(colon + 1);
@@ -14,7 +14,54 @@ std::unique_ptr<StackUnderTest> make_stack(const std::string& sut) {
     if (!p) throw UsageError("--sut reference:" + rest + ": unknown profile (see 'connstate profiles')");
     return make_reference_stack(*p);
   }
-  throw UsageError("--sut '" + sut + "': expected reference:<profile>");
+  if (scheme == "plugin") {
+    if (rest.empty()) throw UsageError("--sut plugin: needs a path to a shared library, e.g. plugin:./libmystack.so");
+    return make_plugin_stack(rest);
+  }
+  if (scheme == "exec") {
+    if (rest.find_first_not_of(" \t") == std::string::npos)
+      throw UsageError("--sut exec: needs a command line, e.g. \"exec:python3 adapter.py\"");
+    return make_exec_stack(rest, options);
+  }
+  throw UsageError("--sut '" + sut + "': expected reference:<profile>, plugin:<path.so> or exec:<command line>");
+}
+
+}  // namespace connstate::harness
+
+namespace connstate::harness {
+namespace {
+
+class UnavailableStack final : public StackUnderTest {
+ public:
+  UnavailableStack(const std::string& sut, std::string reason) : reason_(std::move(reason)) {
+    info_.sut = sut;
+    info_.name = "(could not be started)";
+  }
+  const StackInfo& info() const override { return info_; }
+  void evaluate(std::span<const Case* const>, std::span<SnapshotAnswer> answers) override {
+    for (auto& a : answers) {
+      a.status = AnswerStatus::Error;
+      a.message = "the stack could not be started: " + reason_;
+    }
+  }
+  SequenceAnswer run_sequence(const Case&) override {
+    SequenceAnswer a;
+    a.status = AnswerStatus::Error;
+    a.message = "the stack could not be started: " + reason_;
+    return a;
+  }
+  std::string diagnostics() override { return reason_; }
+  bool gave_up() const override { return true; }
+
+ private:
+  StackInfo info_;
+  std::string reason_;
+};
+
+}  // namespace
+
+std::unique_ptr<StackUnderTest> make_unavailable_stack(const std::string& sut, const std::string& reason) {
+  return std::make_unique<UnavailableStack>(sut, reason);
 }
 
 }  // namespace connstate::harness

@@ -1,7 +1,10 @@
 // line_reader.h — fast line-by-line reading of a FILE* (stdin, traces) in constant memory.
+//
+// Reads with read(2), so a line is returned as soon as it has arrived on a pipe.
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +16,9 @@ class LineReader {
   explicit LineReader(std::FILE* f, std::size_t max_line = 64u << 20) : f_(f), max_line_(max_line) { buf_.resize(1 << 16); }
 
   bool next(std::string_view& line);
+  // Called before a read that may block (a pipe with nothing buffered): a protocol
+  // server flushes its answers here so a pipelining client never waits on it.
+  void on_refill(std::function<void()> f) { on_refill_ = std::move(f); }
   std::size_t line_number() const { return line_no_; }
   bool truncated() const { return truncated_; }
   bool failed() const { return failed_; }
@@ -20,6 +26,7 @@ class LineReader {
  private:
   bool fill();
   std::FILE* f_;
+  std::function<void()> on_refill_;
   std::size_t max_line_;
   std::string buf_;
   std::string line_;

@@ -59,11 +59,27 @@ class StackUnderTest {
   virtual SequenceAnswer run_sequence(const Case& c) = 0;
   // Free text the stack wrote that belongs in the report (an adapter's stderr).
   virtual std::string diagnostics() { return {}; }
+  // True when the stack broke so often that the run could not go on against it
+  // (remaining cases got `error`); the run then exits with code 3.
+  virtual bool gave_up() const { return false; }
+};
+
+// Limits for out-of-process adapters (exec:).
+struct StackOptions {
+  std::size_t window = 64;                 // requests in flight
+  int request_timeout_ms = 5000;           // no answer for this long: the adapter hangs
+  int run_timeout_s = 0;                   // whole run; 0 = none
+  int max_restarts = 5;                    // after a crash/hang/protocol error
+  std::size_t max_line_bytes = 1u << 20;   // a longer response line is an error
 };
 
 // Throws UsageError for a malformed --sut, StackError when the stack cannot be run.
-std::unique_ptr<StackUnderTest> make_stack(const std::string& sut);
+std::unique_ptr<StackUnderTest> make_stack(const std::string& sut, const StackOptions& options = {});
 
 std::unique_ptr<StackUnderTest> make_reference_stack(Profile profile);
+std::unique_ptr<StackUnderTest> make_plugin_stack(const std::string& path);
+// A stack that could not be started: answers every case with `error` and the reason.
+std::unique_ptr<StackUnderTest> make_unavailable_stack(const std::string& sut, const std::string& reason);
+std::unique_ptr<StackUnderTest> make_exec_stack(const std::string& command_line, const StackOptions& options);
 
 }  // namespace connstate::harness
