@@ -48,12 +48,11 @@ int eval(const Args& args) {
   out.reserve(1 << 16);
   std::vector<TransportState> transports;
   std::string_view line;
-  json::monotonic_resource mr;
   while (in.next(line)) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     try {
       boost::system::error_code ec;
-      json::value v = json::parse(line, ec, &mr);
+      json::value v = json::parse(line, ec);
       if (ec) throw FieldError("", "invalid JSON: " + ec.message());
       const json::object& o = as_object(v, "");
       transports = read_transports(require(o, "transports", ""), "/transports", false);
@@ -80,7 +79,6 @@ int eval(const Args& args) {
       std::fwrite(out.data(), 1, out.size(), stdout);
       out.clear();
     }
-    mr.release();
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);

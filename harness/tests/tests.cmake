@@ -5,3 +5,11 @@ connstate_cc_test(NAME cli_test SRCS tests/cli_test.cpp DEPS connstate::harness 
 connstate_cc_test(NAME html_report_chromium_test SRCS tests/html_report_chromium_test.cpp DEPS connstate::harness
                   LABELS integration)
 connstate_cc_test(NAME stacks_test SRCS tests/stacks_test.cpp DEPS connstate::harness LABELS integration TIMEOUT 900)
+connstate_cc_test(NAME legacy_differences_test SRCS tests/legacy_differences_test.cpp DEPS connstate::harness
+                  LABELS conformance)
+find_program(CONNSTATE_PYTHON3_FOR_TESTS NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(CONNSTATE_BUILD_TESTING)
+  add_test(NAME protocol_schema_test COMMAND ${CONNSTATE_PYTHON3_FOR_TESTS}
+           ${CMAKE_CURRENT_SOURCE_DIR}/tests/protocol_schema_test.py ${PROJECT_SOURCE_DIR} $<TARGET_FILE:connstate>)
+  set_tests_properties(protocol_schema_test PROPERTIES LABELS "unit;integration" SKIP_RETURN_CODE 77)
+endif()
