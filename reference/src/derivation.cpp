@@ -41,6 +41,19 @@ constexpr std::array<ProfileTable, kProfileCount> kTables = {
     build_table(Profile::Rec2025), build_table(Profile::Rec2021Amended), build_table(Profile::Rec2021),
     build_table(Profile::LegacyMdn)};
 
+constexpr std::array<std::array<std::uint8_t, kIceMasks * kDtlsMasks>, kProfileCount> build_packed() {
+  std::array<std::array<std::uint8_t, kIceMasks * kDtlsMasks>, kProfileCount> packed{};
+  for (std::size_t p = 0; p < kProfileCount; ++p) {
+    for (std::size_t i = 0; i < kIceMasks * kDtlsMasks; ++i) {
+      const Entry& e = kTables[p][i];
+      const unsigned pcs = e.connection_state == kUndefined ? PackedStates::kUndefined : e.connection_state;
+      packed[p][i] = static_cast<std::uint8_t>(e.ice_connection_state | (pcs << 3));
+    }
+  }
+  return packed;
+}
+
+
 // rec-2025's connectionState depends on the [[IceConnectionState]] slot rather than on
 // the ICE transports, so the event model (whose slot can lag the transports) needs
 // a second table keyed by slot.
@@ -83,6 +96,19 @@ std::uint8_t transports_matching(const Rule& r, const TransportState& t) {
 }
 
 }  // namespace
+
+namespace internal {
+// Constant-initialized from the rule tables (no start-up cost); used by derive_states().
+alignas(64) constinit const std::array<std::array<std::uint8_t, 1u << 12>, kProfileCount> kPackedTables =
+    build_packed();
+
+constexpr std::array<std::uint8_t, 7 * 32 * 2> build_slot_connection_table() {
+  std::array<std::uint8_t, 7 * 32 * 2> t{};
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = kSlotTable[i][0];
+  return t;
+}
+alignas(64) constinit const std::array<std::uint8_t, 7 * 32 * 2> kSlotConnectionTable = build_slot_connection_table();
+}  // namespace internal
 
 Presence presence_of(Profile profile, std::span<const TransportState> transports) {
   Presence p;

@@ -69,48 +69,61 @@ std::optional<PeerConnectionState> PeerConnectionModel::connection_state() const
 std::size_t PeerConnectionModel::transport_count() const { return static_cast<std::size_t>(std::popcount(live_)); }
 
 Presence PeerConnectionModel::presence() const {
-  Presence p;
-  for (std::size_t i = 0; i < ice_count_.size(); ++i) {
-    if (ice_count_[i]) p.ice |= static_cast<std::uint8_t>(1u << i);
-  }
-  for (std::size_t i = 0; i < dtls_count_.size(); ++i) {
-    if (dtls_count_[i]) p.dtls |= static_cast<std::uint8_t>(1u << i);
-  }
-  return p;
+  return Presence{static_cast<std::uint8_t>(presence_index_ >> 5), static_cast<std::uint8_t>(presence_index_ & 31u)};
 }
 
 void PeerConnectionModel::count(TransportId t, int delta) {
   if (((sctp_only_ >> t) & 1u) && !counts_sctp_only_transports(profile_)) return;
-  ice_count_[static_cast<std::size_t>(ice_[t])] = static_cast<std::uint16_t>(ice_count_[static_cast<std::size_t>(ice_[t])] + delta);
-  dtls_count_[static_cast<std::size_t>(dtls_[t])] =
-      static_cast<std::uint16_t>(dtls_count_[static_cast<std::size_t>(dtls_[t])] + delta);
+  const auto ice = static_cast<std::size_t>(ice_[t]);
+  const auto dtls = static_cast<std::size_t>(dtls_[t]);
+  ice_count_[ice] = static_cast<std::uint16_t>(ice_count_[ice] + delta);
+  dtls_count_[dtls] = static_cast<std::uint16_t>(dtls_count_[dtls] + delta);
+  // A state is present while its count is non-zero.
+  const unsigned ice_bit = 1u << (ice + 5), dtls_bit = 1u << dtls;
+  presence_index_ = static_cast<std::uint16_t>(ice_count_[ice] ? (presence_index_ | ice_bit) : (presence_index_ & ~ice_bit));
+  presence_index_ =
+      static_cast<std::uint16_t>(dtls_count_[dtls] ? (presence_index_ | dtls_bit) : (presence_index_ & ~dtls_bit));
+}
+
+// connectionState from the current slot and presence (a table lookup, see derivation.h).
+std::uint8_t PeerConnectionModel::connection_from_slot() const {
+  if (closed_) return static_cast<std::uint8_t>(PeerConnectionState::Closed);
+  unsigned pcs;
+  if (profile_ == Profile::Rec2025) {
+    pcs = internal::kSlotConnectionTable[(static_cast<unsigned>(ice_connection_) * 32u + (presence_index_ & 31u)) * 2u +
+                                         (presence_index_ ? 1u : 0u)];
+  } else {
+    pcs = (internal::kPackedTables[static_cast<unsigned>(profile_)][presence_index_] >> 3) & 7u;
+    if (pcs == PackedStates::kUndefined) return kUndefinedState;
+  }
+  return static_cast<std::uint8_t>(pcs);
 }
 
 // Re-derives [[IceConnectionState]] and then [[ConnectionState]] from it, and fires
 // the PC events whose value changed, in the ICE task's order.
 void PeerConnectionModel::rederive_into(Events& out, std::uint8_t task) {
-  const Presence p = presence();
-  const IceConnectionState ics = derive_ice_connection_state(profile_, closed_, p);
+  const IceConnectionState ics =
+      closed_ ? IceConnectionState::Closed
+              : static_cast<IceConnectionState>(internal::kPackedTables[static_cast<unsigned>(profile_)][presence_index_] & 7u);
   const bool ics_changed = ics != ice_connection_;
   ice_connection_ = ics;
-  const auto pcs = derive_connection_state(profile_, closed_, ics, p);
-  const std::uint8_t pcs_raw = pcs ? static_cast<std::uint8_t>(*pcs) : kUndefinedState;
+  const std::uint8_t pcs_raw = connection_from_slot();
+  const bool pcs_defined = pcs_raw != kUndefinedState;
   const bool pcs_changed = pcs_raw != connection_;
   connection_ = pcs_raw;
   const std::uint8_t connection_task = separate_ice_tasks(profile_) ? static_cast<std::uint8_t>(task + 1) : task;
   if (ics_changed) out.push({EventType::IceConnectionStateChange, 0, static_cast<std::uint8_t>(ics), task});
   // An undefined value (rec-2021) is stored but fires nothing: a listener would have nothing to read.
-  if (pcs_changed && pcs) out.push({EventType::ConnectionStateChange, 0, pcs_raw, connection_task});
+  if (pcs_changed && pcs_defined) out.push({EventType::ConnectionStateChange, 0, pcs_raw, connection_task});
 }
 
 // "Update the connection state" (webrtc-pc §4.4.1.x): the DTLS-triggered task. It uses
 // the [[IceConnectionState]] slot as it is and never re-derives it.
 void PeerConnectionModel::fire_connection_update(Events& out, std::uint8_t task) {
-  const auto pcs = derive_connection_state(profile_, closed_, ice_connection_, presence());
-  const std::uint8_t pcs_raw = pcs ? static_cast<std::uint8_t>(*pcs) : kUndefinedState;
+  const std::uint8_t pcs_raw = connection_from_slot();
   if (pcs_raw == connection_) return;
   connection_ = pcs_raw;
-  if (pcs) out.push({EventType::ConnectionStateChange, 0, pcs_raw, task});
+  if (pcs_raw != kUndefinedState) out.push({EventType::ConnectionStateChange, 0, pcs_raw, task});
 }
 
 StepResult PeerConnectionModel::apply(const Step& step) {

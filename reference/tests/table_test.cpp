@@ -33,6 +33,28 @@ BOOST_AUTO_TEST_CASE(table_equals_rule_text_on_every_presence) {
   BOOST_TEST(mismatches == 0);
 }
 
+// The packed fast path (derive_states) against the full derivation, on every multiset of at most
+// three transports, each with and without the SCTP-only flag on its first transport, open and closed.
+BOOST_AUTO_TEST_CASE(packed_fast_path_equals_derivation) {
+  for_each_multiset(3, [&](const std::vector<TransportState>& ts) {
+    auto variants = std::vector<std::vector<TransportState>>{ts};
+    if (!ts.empty()) {
+      variants.push_back(ts);
+      variants.back()[0].sctp_only = true;
+    }
+    for (const auto& v : variants) {
+      for (const auto& info : kProfiles) {
+        for (bool closed : {false, true}) {
+          const Derivation d = derive(info.profile, closed, v);
+          const PackedStates s = derive_states(info.profile, closed, v);
+          BOOST_TEST_REQUIRE((s.connection_state() == d.connection_state));
+          BOOST_TEST_REQUIRE((s.ice_connection_state() == d.ice_connection_state));
+        }
+      }
+    }
+  });
+}
+
 BOOST_AUTO_TEST_CASE(slot_derivation_equals_rule_text) {
   for (const auto& info : kProfiles) {
     for (unsigned ice = 1; ice < 128; ++ice) {

@@ -44,11 +44,12 @@ enum class EventType : std::uint8_t {
   ConnectionStateChange,     // `connectionstatechange` at the RTCPeerConnection
 };
 
+// Trivial on purpose (no default member initializers): a step's event buffer is not zeroed.
 struct Event {
   EventType type;
-  TransportId transport = 0;  // for transport events
-  std::uint8_t state = 0;     // enumerator of the state type that `type` reports
-  std::uint8_t task = 0;      // 0 = the step's first task; higher = a later queued task
+  TransportId transport;  // for transport events
+  std::uint8_t state;     // enumerator of the state type that `type` reports
+  std::uint8_t task;      // 0 = the step's first task; higher = a later queued task
 
   bool is_pc_event() const {
     return type == EventType::IceConnectionStateChange || type == EventType::ConnectionStateChange;
@@ -66,7 +67,7 @@ struct Event {
 inline constexpr std::size_t kMaxEventsPerStep = 8;
 
 struct Events {
-  std::array<Event, kMaxEventsPerStep> items{};
+  std::array<Event, kMaxEventsPerStep> items;  // only [0, count) is meaningful
   std::uint8_t count = 0;
   void push(const Event& e) { items[count++] = e; }
   const Event* begin() const { return items.data(); }
@@ -149,6 +150,7 @@ class PeerConnectionModel {
   void count(TransportId t, int delta);
   void rederive_into(Events& out, std::uint8_t task);
   void fire_connection_update(Events& out, std::uint8_t task);
+  std::uint8_t connection_from_slot() const;
 
   Profile profile_;
   ModelOptions options_;
@@ -161,6 +163,7 @@ class PeerConnectionModel {
   std::array<DtlsTransportState, kMaxTransports> dtls_{};
   std::array<std::uint16_t, enum_count<IceTransportState>> ice_count_{};
   std::array<std::uint16_t, enum_count<DtlsTransportState>> dtls_count_{};
+  std::uint16_t presence_index_ = 0;  // ICE presence << 5 | DTLS presence, kept in step with the counts
 };
 
 }  // namespace connstate
