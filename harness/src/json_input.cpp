@@ -48,6 +48,8 @@ struct Locator {
   std::string_view target;
   std::size_t i = 0;
   std::optional<std::size_t> found;
+  std::string_view children_of;                 // when set: record where each element of that array starts
+  std::vector<std::size_t>* children = nullptr;
 
   void ws() {
     while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) ++i;
@@ -94,7 +96,12 @@ struct Locator {
       ++i;
       std::size_t index = 0;
       ws();
+      const bool record = children && path == children_of;
       while (i < text.size() && text[i] != ']') {
+        if (record) {
+          ws();
+          children->push_back(i);
+        }
         value(pointer_join(path, index++));
         if (found) return;
         ws();
@@ -115,9 +122,30 @@ struct Locator {
 }  // namespace
 
 Position locate(std::string_view text, std::string_view pointer) {
-  Locator l{text, pointer, 0, std::nullopt};
+  Locator l{text, pointer, 0, std::nullopt, {}, nullptr};
   l.value("");
   return position_of(text, l.found.value_or(0));
+}
+
+std::vector<Position> locate_elements(std::string_view text, std::string_view array_pointer) {
+  std::vector<std::size_t> offsets;
+  Locator l{text, "\x01never", 0, std::nullopt, array_pointer, &offsets};
+  l.value("");
+  std::vector<Position> out;
+  Position p;
+  std::size_t at = 0;
+  for (std::size_t off : offsets) {  // one pass over the text for all elements
+    for (; at < off && at < text.size(); ++at) {
+      if (text[at] == '\n') {
+        ++p.line;
+        p.column = 1;
+      } else {
+        ++p.column;
+      }
+    }
+    out.push_back(p);
+  }
+  return out;
 }
 
 json::value parse_document(std::string_view text, const std::string& file) {
@@ -220,6 +248,19 @@ std::vector<TransportState> read_transports(const json::value& v, const std::str
 
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
+  // Fast path: nothing to escape (state names, ids, most text).
+  bool plain = true;
+  for (char c : s) {
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
+    out.append(s.data(), s.size());
+    out += '"';
+    return;
+  }
   for (char c : s) {
     switch (c) {
       case '"': out += "\\\""; break;

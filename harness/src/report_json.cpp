@@ -1,4 +1,5 @@
 // report_json.cpp — the canonical JSON results file, written incrementally.
+#include <charconv>
 #include <cstdio>
 #include <stdexcept>
 #include <unistd.h>
@@ -153,9 +154,11 @@ void append_result_json(std::string& out, const CaseResult& r) {
       out += '}';
     }
   }
-  char buf[48];
-  std::snprintf(buf, sizeof buf, ",\"micros\":%.3f}", r.micros);
-  out += buf;
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, r.micros, std::chars_format::fixed, 3);
+  out += ",\"micros\":";
+  out.append(buf, ec == std::errc() ? end : buf);
+  out += '}';
 }
 
 void append_header_json(std::string& out, const RunHeader& h) {

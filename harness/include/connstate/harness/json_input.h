@@ -45,6 +45,9 @@ Position position_of(std::string_view text, std::size_t offset);
 // Where the value at `pointer` starts in `text` (the document's start when not found).
 Position locate(std::string_view text, std::string_view pointer);
 
+// Where each element of the array at `array_pointer` starts, in one pass over the text.
+std::vector<Position> locate_elements(std::string_view text, std::string_view array_pointer);
+
 // Parses a whole document; a syntax error becomes an InputError with its position.
 json::value parse_document(std::string_view text, const std::string& file);
 // Reads a file whole; throws InputError (line 0) when it cannot be read.
