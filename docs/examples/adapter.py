@@ -3,7 +3,6 @@
 import json
 import sys
 
-
 def ice_connection_state(ices):
     if "failed" in ices: return "failed"
     if "disconnected" in ices: return "disconnected"
@@ -12,7 +11,6 @@ def ice_connection_state(ices):
     if ices <= {"completed", "closed"}: return "completed"
     return "connected"
 
-
 def connection_state(ics, dtls, has_transports):
     if ics == "closed": return "closed"
     if ics == "failed" or "failed" in dtls: return "failed"
@@ -20,7 +18,6 @@ def connection_state(ics, dtls, has_transports):
     if (ics == "new" and dtls <= {"new", "closed"}) or not has_transports: return "new"
     if ics == "connected" and dtls <= {"connected", "closed"}: return "connected"
     return "connecting"
-
 
 class PeerConnection:
     def __init__(self):
@@ -60,7 +57,6 @@ class PeerConnection:
             self.update(events, rederive_ice=(op == "ice"))
         return events
 
-
 def handle(request, session):
     op, reply = request["op"], {"id": request["id"]}
     if op == "hello":
@@ -80,14 +76,12 @@ def handle(request, session):
         reply["error"] = "unknown op " + op
     return reply
 
-
 def main():
     session = {"pc": PeerConnection()}
     for line in sys.stdin:
         request = json.loads(line)
         print(json.dumps(handle(request, session)), flush=True)
         if request["op"] == "bye": break
-
 
 if __name__ == "__main__":
     main()
