@@ -1,7 +1,9 @@
 // run_commands.cpp — `run`, `list` and `expectations`: the conformance runner's CLI.
 #include <csignal>
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
+#include <set>
 #include <unistd.h>
 
 #include "commands.h"
@@ -233,8 +235,9 @@ int list(const Args& args) {
 int expectations(const Args& args) {
   ArgParser p("connstate expectations", "connstate expectations update RESULTS.json [-o FILE] [--stack NAME]",
               "Writes (or refreshes) an expectations file from a results file: one entry for every case\n"
-              "whose verdict was not pass. Reasons already in the output file are kept; new entries get\n"
-              "a placeholder reason to fill in.");
+              "whose verdict was not pass. Reasons already in the output file are kept; an id glob of that\n"
+              "file that still covers a result (with that verdict) is kept instead of exact entries; new\n"
+              "entries get a placeholder reason to fill in.");
   p.option("o", "FILE", "the expectations file to write (default: stdout); existing entries' reasons are kept")
       .positional("update", "the action (the only one)")
       .positional("RESULTS.json", "a results file from 'connstate run --json'");
@@ -243,12 +246,11 @@ int expectations(const Args& args) {
   if (pos.size() != 2 || pos[0] != "update") throw UsageError("usage: connstate expectations update RESULTS.json [-o FILE]");
   const std::string text = read_file(pos[1]);
   const json::value doc = parse_document(text, pos[1]);
-  std::map<std::string, std::pair<std::string, std::string>> old;  // id -> reason, bug
+  // Entries of the existing file: exact ids keep their reasons; globs stay as long as they still
+  // cover some result with one of their verdicts, and then no exact entry is added for what they cover.
   const std::string out_path = p.value_or("o", "");
-  if (!out_path.empty() && fs::exists(out_path)) {
-    const Expectations existing = Expectations::load(out_path);
-    for (const auto& e : existing.entries()) old[e.key] = {e.reason, e.bug};
-  }
+  std::optional<Expectations> existing;
+  if (!out_path.empty() && fs::exists(out_path)) existing = Expectations::load(out_path);
   std::string stack, profile;
   std::vector<std::pair<std::string, std::string>> entries;  // id, verdict
   try {
@@ -268,17 +270,33 @@ int expectations(const Args& args) {
     const Position pos2 = locate(text, e.pointer);
     throw InputError(pos[1], pos2.line, pos2.column, e.what());
   }
+  std::vector<std::string> lines;
+  std::set<std::string> kept_globs;
+  for (const auto& [id, verdict] : entries) {
+    const Expectation* e = existing ? existing->find(id) : nullptr;
+    const bool covered = e && std::find(e->verdicts.begin(), e->verdicts.end(), *parse_verdict(verdict)) != e->verdicts.end();
+    if (covered && e->key != id) {
+      kept_globs.insert(e->key);
+      continue;
+    }
+    std::string line = "    " + json_string(id) + ": {\"verdict\": " + json_string(verdict) + ", \"reason\": " +
+                       json_string(e && e->key == id ? e->reason : "TODO: explain why (spec says X, stack does Y)");
+    if (e && e->key == id && !e->bug.empty()) line += ", \"bug\": " + json_string(e->bug);
+    lines.push_back(line + "}");
+  }
+  if (existing) {
+    for (const auto& e : existing->entries()) {
+      if (!kept_globs.count(e.key)) continue;
+      std::string verdicts;
+      for (Verdict v : e.verdicts) verdicts += (verdicts.empty() ? "" : ", ") + json_string(to_string(v));
+      std::string line = "    " + json_string(e.key) + ": {\"verdict\": [" + verdicts + "], \"reason\": " + json_string(e.reason);
+      if (!e.bug.empty()) line += ", \"bug\": " + json_string(e.bug);
+      lines.push_back(line + "}");
+    }
+  }
   std::string o = "{\n  \"stack\": " + json_string(stack) + ",\n  \"profile\": " + json_string(profile) +
                   ",\n  \"expectations\": {";
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const auto& [id, verdict] = entries[i];
-    auto it = old.find(id);
-    const std::string reason = it != old.end() ? it->second.first : "TODO: explain why (spec says X, stack does Y)";
-    o += std::string(i ? "," : "") + "\n    " + json_string(id) + ": {\"verdict\": " + json_string(verdict) +
-         ", \"reason\": " + json_string(reason);
-    if (it != old.end() && !it->second.second.empty()) o += ", \"bug\": " + json_string(it->second.second);
-    o += "}";
-  }
+  for (std::size_t i = 0; i < lines.size(); ++i) o += std::string(i ? "," : "") + "\n" + lines[i];
   o += "\n  }\n}\n";
   if (out_path.empty()) {
     std::fputs(o.c_str(), stdout);
@@ -287,7 +305,8 @@ int expectations(const Args& args) {
     if (!f) throw UsageError("cannot write " + out_path);
     std::fputs(o.c_str(), f);
     std::fclose(f);
-    std::fprintf(stderr, "wrote %zu expectations to %s\n", entries.size(), out_path.c_str());
+    std::fprintf(stderr, "wrote %zu expectations to %s (%zu globs kept)\n", lines.size(), out_path.c_str(),
+                 kept_globs.size());
   }
   return kExitOk;
 }
