@@ -21,5 +21,10 @@ int list(const Args& args);
 int run(const Args& args);
 int expectations(const Args& args);
 int serve(const Args& args);
+int fuzz(const Args& args);
+int case_from_crash(const Args& args);
+int compare(const Args& args);
+int check_trace(const Args& args);
+int import_trace(const Args& args);
 
 }  // namespace connstate::cli

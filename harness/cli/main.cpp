@@ -24,7 +24,12 @@ const Command kCommands[] = {
     {"explain", connstate::cli::explain, "show how the reference derives the states of one snapshot"},
     {"profiles", connstate::cli::profiles, "list the spec profiles"},
     {"expectations", connstate::cli::expectations, "write or refresh an expectations file from results"},
+    {"compare", connstate::cli::compare, "run every case against several stacks and write a comparison matrix"},
     {"serve", connstate::cli::serve, "act as a protocol-1 adapter on stdin/stdout, answering with the reference"},
+    {"fuzz", connstate::cli::fuzz, "fuzz a stack against the reference (libFuzzer or a seeded generator)"},
+    {"case-from-crash", connstate::cli::case_from_crash, "turn a fuzzer finding into a regression case file"},
+    {"check-trace", connstate::cli::check_trace, "check recorded traces of real stacks against the spec"},
+    {"import", connstate::cli::import_trace, "convert a chrome://webrtc-internals dump into a trace"},
 
 };
 

@@ -1,0 +1,31 @@
+# planted_bug.cmake — the fuzzer's acceptance loop against one planted-bug plugin, as a CTest test.
+#
+#   cmake -DCONNSTATE=<connstate> -DPLUGIN=<bug plugin> -DREFERENCE_PLUGIN=<reference plugin>
+#         -DWORK_DIR=<scratch dir> -P planted_bug.cmake
+#
+# 1. `connstate fuzz` (generator engine, fixed seed, from the seeds) finds a difference (exit 1);
+# 2. `connstate case-from-crash --minimize` turns it into a case file;
+# 3. the case loads (`connstate list`), fails against the bug plugin and passes against the reference.
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+
+function(run expected_rc)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc STREQUAL expected_rc)
+    message(FATAL_ERROR "exit ${rc} (expected ${expected_rc}): ${ARGN}\n--- stdout\n${out}\n--- stderr\n${err}")
+  endif()
+  message(STATUS "ok (exit ${rc}): ${ARGN}")
+endfunction()
+
+run(1 ${CONNSTATE} fuzz --sut plugin:${PLUGIN} --engine generator --seed 1 --max-time 60 --quiet
+      --findings ${WORK_DIR}/findings)
+file(GLOB findings ${WORK_DIR}/findings/diff-*)
+list(FILTER findings EXCLUDE REGEX "\\.(txt|json|min)$")
+list(LENGTH findings n)
+if(NOT n EQUAL 1)
+  message(FATAL_ERROR "expected one finding, got: ${findings}")
+endif()
+run(0 ${CONNSTATE} case-from-crash ${findings} --minimize --out-dir ${WORK_DIR}/cases/fuzz)
+run(0 ${CONNSTATE} list --cases-dir ${WORK_DIR}/cases --exhaustive 0 --sequence-depth 0)
+run(1 ${CONNSTATE} run --quiet --sut plugin:${PLUGIN} --cases-dir ${WORK_DIR}/cases --exhaustive 0 --sequence-depth 0)
+run(0 ${CONNSTATE} run --quiet --sut plugin:${REFERENCE_PLUGIN} --cases-dir ${WORK_DIR}/cases --exhaustive 0 --sequence-depth 0)

@@ -1,0 +1,176 @@
+// trace_commands.cpp — `check-trace` (recorded traces against the spec) and `import` (dumps to traces).
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "connstate/harness/args.h"
+#include "connstate/harness/json_input.h"
+#include "connstate/harness/version.h"
+#include "connstate/trace/trace.h"
+#include "connstate/trace/trace_reports.h"
+#include "connstate/trace/webrtc_internals.h"
+
+namespace connstate::cli {
+using namespace connstate::harness;
+using namespace connstate::trace;
+namespace fs = std::filesystem;
+
+Profile profile_option(const ArgParser& p, Profile fallback);  // reference_commands.cpp
+
+namespace {
+volatile bool g_trace_stop = false;
+extern "C" void on_trace_signal(int) { g_trace_stop = true; }
+}  // namespace
+
+int check_trace(const Args& args) {
+  ArgParser p("connstate check-trace",
+              "connstate check-trace [--profile ID] [--reorder-window-ms N] [--expectations FILE] [--strict]\n"
+              "                            [--root DIR] [--report-dir DIR] [--json F] [--junit F] [--markdown F]\n"
+              "                            [--html F] FILE...",
+              "Checks recorded traces (format 1, docs/trace-format.md) against the spec: per peer connection,\n"
+              "the transport state changes are replayed through the reference model and the events the stack\n"
+              "delivered are compared with the events the spec requires. Findings: wrong-value, missing, extra,\n"
+              "duplicate, wrong-order (reordered within the window), after-close, not-closed-after-close,\n"
+              "illegal-transition; each with its t_ms, line, expected vs observed and the rule (id + quote).\n"
+              "Input problems are reported as FILE:LINE: message and the check goes on where it is safe.\n"
+              "FILE '-' reads stdin. Traces are streamed (constant memory).");
+  p.option("profile", "ID", "spec profile (default rec-2025; see 'connstate profiles')")
+      .option("reorder-window-ms", "N", "tolerate delivery skew up to N ms between a transport change and the pc "
+                                        "events it causes (non-strict instead of fail; default 0)")
+      .option("expectations", "FILE", "known verdicts, keyed by '<trace id>#<pc>' (globs allowed)")
+      .option("strict", "", "count non-strict results as failures")
+      .option("root", "DIR", "trace ids are file paths relative to DIR, without .jsonl (default: the current dir)")
+      .option("report-dir", "DIR", "write trace-results.json, trace-junit.xml, trace-report.md, trace-report.html")
+      .option("json", "FILE", "write the JSON results here")
+      .option("junit", "FILE", "write JUnit XML here")
+      .option("markdown", "FILE", "write a Markdown summary here")
+      .option("html", "FILE", "write the HTML report (with a timeline per pc) here")
+      .option("max-findings", "N", "findings kept per pc (the rest are counted; default 1000)")
+      .option("max-details", "N", "print the details of at most N unexpected results (default 20)")
+      .option("quiet", "", "only the summary on stdout")
+      .option("exit-zero", "", "exit 0 even with unexpected results")
+      .positional("FILE", "trace files (JSON lines); '-' for stdin");
+  p.epilog("exit codes: 0 no unexpected verdict; 1 unexpected verdicts (fail, error, or against the\n"
+           "expectations); 2 bad usage or a file that cannot be opened.");
+  if (!p.parse(args)) return kExitOk;
+  if (p.positionals().empty()) throw UsageError("no trace file given (see --help)");
+
+  CheckOptions options;
+  options.profile = profile_option(p, kDefaultProfile);
+  if (auto v = p.value("reorder-window-ms")) options.reorder_window_ms = parse_number("reorder-window-ms", *v, 0, 1e9);
+  if (auto v = p.value("max-findings"))
+    options.max_findings = static_cast<std::size_t>(parse_count("max-findings", *v, 0, 100000000));
+  std::optional<Expectations> expectations;
+  if (auto f = p.value("expectations")) expectations = Expectations::load(*f);
+  const bool strict = p.has("strict");
+  const std::string root = p.value_or("root", "");
+
+  for (const auto& f : p.positionals())
+    if (f != "-" && !fs::is_regular_file(f)) throw UsageError("cannot read trace file '" + f + "'");
+
+  TraceRunHeader header;
+  header.run.tool_version = tool_version();
+  header.run.profile = std::string(to_string(options.profile));
+  header.run.date = utc_now();
+  header.run.strict = strict;
+  header.run.expectations_file = p.value_or("expectations", "");
+  header.run.selected = p.positionals().size();
+  header.run.stack.sut = "check-trace";
+  header.run.stack.name = "recorded traces";
+  header.reorder_window_ms = options.reorder_window_ms;
+
+  std::string json = p.value_or("json", ""), junit = p.value_or("junit", ""), md = p.value_or("markdown", ""),
+              html = p.value_or("html", "");
+  if (auto dir = p.value("report-dir")) {
+    std::error_code ec;
+    fs::create_directories(*dir, ec);
+    if (ec) throw UsageError("cannot create --report-dir " + *dir + ": " + ec.message());
+    if (json.empty()) json = (fs::path(*dir) / "trace-results.json").string();
+    if (junit.empty()) junit = (fs::path(*dir) / "trace-junit.xml").string();
+    if (md.empty()) md = (fs::path(*dir) / "trace-report.md").string();
+    if (html.empty()) html = (fs::path(*dir) / "trace-report.html").string();
+  }
+  std::vector<std::unique_ptr<TraceSink>> sinks;
+  try {
+    if (!json.empty()) sinks.push_back(make_trace_json_report(json));
+    if (!junit.empty()) sinks.push_back(make_trace_junit_report(junit));
+    if (!md.empty()) sinks.push_back(make_trace_markdown_report(md));
+    if (!html.empty()) sinks.push_back(make_trace_html_report(html));
+  } catch (const std::runtime_error& e) {
+    throw UsageError(e.what());
+  }
+  const bool quiet = p.has("quiet");
+  const std::size_t max_details =
+      static_cast<std::size_t>(parse_count("max-details", p.value_or("max-details", "20"), 0, 1000000));
+  sinks.push_back(make_trace_console_report(stdout, quiet ? 0 : max_details));
+
+  std::signal(SIGINT, on_trace_signal);
+  std::signal(SIGTERM, on_trace_signal);
+  for (auto& s : sinks) s->begin(header);
+  RunSummary summary;
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& file : p.positionals()) {
+    if (g_trace_stop) {
+      summary.interrupted = true;
+      break;
+    }
+    std::FILE* in = file == "-" ? stdin : std::fopen(file.c_str(), "rb");
+    if (!in) throw UsageError("cannot open trace file '" + file + "'");
+    const std::string display = file == "-" ? "<stdin>" : file;
+    TraceResult t = check_stream(in, options, display, trace_id(file, root), [&](const InputProblem& pr) {
+      std::fprintf(stderr, "%s:%zu: %s%s (%s)\n", display.c_str(), pr.line, pr.pc.empty() ? "" : ("pc " + pr.pc + ": ").c_str(),
+                   pr.message.c_str(), pr.action.c_str());
+    });
+    if (in != stdin) std::fclose(in);
+    for (PcResult& r : t.pcs) {
+      r.expectation = expectations ? expectations->find(r.id) : nullptr;
+      r.unexpected = is_unexpected(r.verdict, r.expectation, strict);
+      ++summary.counts[static_cast<std::size_t>(r.verdict)];
+      ++summary.total;
+      summary.unexpected += r.unexpected;
+    }
+    for (auto& s : sinks) s->add(t);
+  }
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (auto& s : sinks) s->end(header, summary);
+  for (const auto& [path, what] : {std::pair{json, "JSON"}, {junit, "JUnit"}, {md, "Markdown"}, {html, "HTML"}})
+    if (!path.empty() && !quiet) std::printf("  %s report: %s\n", what, path.c_str());
+  if (summary.interrupted) return kExitUnexpected;
+  if (summary.unexpected > 0 && !p.has("exit-zero")) return kExitUnexpected;
+  return kExitOk;
+}
+
+int import_trace(const Args& args) {
+  ArgParser p("connstate import", "connstate import webrtc-internals DUMP.json [-o TRACE.jsonl]",
+              "Converts a chrome://webrtc-internals dump into a format-1 trace (docs/trace-format.md):\n"
+              "pc events from each PeerConnection's updateLog, transport states from its stats\n"
+              "(RTCTransportStats iceState/dtlsState series). Transport states are sampled, so the trace\n"
+              "says \"transport_events\": \"sampled\"; check it with a reorder window of at least the\n"
+              "sample interval (docs/trace-format.md lists what a dump cannot give back).");
+  p.option("o", "FILE", "the trace to write (default: stdout)")
+      .positional("webrtc-internals", "the kind of input (the only one)")
+      .positional("DUMP.json", "the dump file");
+  if (!p.parse(args)) return kExitOk;
+  const auto& pos = p.positionals();
+  if (pos.size() != 2 || pos[0] != "webrtc-internals")
+    throw UsageError("usage: connstate import webrtc-internals DUMP.json [-o TRACE.jsonl]");
+  const std::string text = read_file(pos[1]);
+  ImportSummary summary;
+  const std::string trace = import_webrtc_internals(text, pos[1], &summary);  // throws InputError
+  const std::string out = p.value_or("o", "");
+  if (out.empty()) {
+    std::fwrite(trace.data(), 1, trace.size(), stdout);
+  } else {
+    std::FILE* f = std::fopen(out.c_str(), "wb");
+    if (!f) throw UsageError("cannot write " + out);
+    const bool ok = std::fwrite(trace.data(), 1, trace.size(), f) == trace.size();
+    if (std::fclose(f) != 0 || !ok) throw UsageError("cannot write " + out);
+  }
+  std::fprintf(stderr, "import: %zu peer connection(s), %zu pc events, %zu transport events%s\n", summary.pcs,
+               summary.pc_events, summary.transport_events, out.empty() ? "" : (" -> " + out).c_str());
+  for (const auto& w : summary.warnings) std::fprintf(stderr, "import: warning: %s\n", w.c_str());
+  return kExitOk;
+}
+
+}  // namespace connstate::cli
