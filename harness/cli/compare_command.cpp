@@ -119,9 +119,18 @@ struct Collect : ResultSink {
   void add(const CaseResult& r) override {
     col->verdicts[r.c->id] = r.verdict;
     col->unexpected[r.c->id] = r.unexpected;
-    std::string rec;
-    append_result_json(rec, r);
-    col->cells[r.c->id] = std::move(rec);
+    // matrix.json keeps every result, compactly; `connstate run --json` has the full records.
+    std::string rec = "{\"id\":" + json_string(r.c->id) + ",\"verdict\":\"" + std::string(to_string(r.verdict)) +
+                      "\",\"unexpected\":" + (r.unexpected ? "true" : "false");
+    if (r.c->kind == CaseKind::Snapshot && r.verdict != Verdict::Error && r.verdict != Verdict::Unsupported)
+      rec += ",\"actual\":[" + (r.observed_snapshot.connection_state ? json_string(*r.observed_snapshot.connection_state)
+                                                                       : std::string("null")) +
+             "," + (r.observed_snapshot.ice_connection_state ? json_string(*r.observed_snapshot.ice_connection_state)
+                                                             : std::string("null")) + "]";
+    if (r.first_difference >= 0) rec += ",\"first_difference\":" + std::to_string(r.first_difference);
+    if (!r.message.empty()) rec += ",\"message\":" + json_string(r.message);
+    if (r.expectation) rec += ",\"expectation\":" + json_string(r.expectation->key);
+    col->cells[r.c->id] = rec + "}";
     if (r.verdict != Verdict::Pass || !r.c->generated) {
       std::string d = std::string(to_string(r.verdict)) + (r.unexpected ? " (unexpected)" : "") + "\n";
       if (!r.message.empty()) d += "difference: " + r.message + "\n";
@@ -265,8 +274,16 @@ int compare(const Args& args) {
         const fs::path res = out / ("traces-" + std::to_string(&col - columns.data()) + ".json");
         std::string cmd = "'" + fs::read_symlink("/proc/self/exe").string() + "' check-trace --profile " +
                           std::string(to_string(col.profile)) + " --json '" + res.string() + "'";
+        // As the bundled-trace test does: ids relative to the traces root, the stack's expectations
+        // and its recorded check options (e.g. a reorder window for multi-threaded delivery).
+        cmd += " --root '" + dir.parent_path().string() + "'";
         const fs::path exp = dir / "expectations.json";
         if (fs::exists(exp)) cmd += " --expectations '" + exp.string() + "'";
+        if (const fs::path opts = dir / "check-options"; fs::exists(opts)) {
+          std::string line = read_file(opts.string());
+          line.erase(std::remove(line.begin(), line.end(), '\n'), line.end());
+          if (line.find_first_of("'\"`$;&|<>") == std::string::npos) cmd += " " + line;
+        }
         for (const auto& f : files) cmd += " '" + f + "'";
         cmd += " > /dev/null 2>&1";
         const int status = std::system(cmd.c_str());
@@ -336,8 +353,20 @@ int compare(const Args& args) {
   h += "</tr>\n<tr><td>recorded traces</td>";
   for (const Column& c : columns) {
     h += "<td>";
-    if (!c.traces_json.empty()) h += "<a href=\"#traces-" + std::to_string(&c - columns.data()) + "\">check-trace exit " +
-                                      std::to_string(c.traces_exit) + "</a>";
+    if (!c.traces_json.empty()) {
+      std::string counts;
+      boost::system::error_code ec;
+      const json::value tv = json::parse(c.traces_json, ec);
+      if (!ec && tv.is_object() && tv.as_object().contains("summary")) {
+        const auto& sm = tv.at("summary");
+        counts = std::to_string(sm.at("total").to_number<std::int64_t>()) + " pc traces: " +
+                 std::to_string(sm.at("pass").to_number<std::int64_t>()) + " pass, " +
+                 std::to_string(sm.at("fail").to_number<std::int64_t>()) + " fail, " +
+                 std::to_string(sm.at("unexpected").to_number<std::int64_t>()) + " unexpected";
+      }
+      h += "<a href=\"#traces-" + std::to_string(&c - columns.data()) + "\">" +
+           (counts.empty() ? "check-trace exit " + std::to_string(c.traces_exit) : counts) + "</a>";
+    }
     else h += "—";
     h += "</td>";
   }
