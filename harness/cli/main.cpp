@@ -1,4 +1,5 @@
 // main.cpp — `connstate`: dispatches to the subcommands in commands.h.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -46,6 +47,9 @@ void usage(std::FILE* to) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // An adapter that exits while the harness writes to it must give a write error (reported as the
+  // adapter's failure), not kill the harness with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   if (argc < 2) {
     usage(stderr);
     return connstate::cli::kExitUsage;
