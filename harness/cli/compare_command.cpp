@@ -296,6 +296,21 @@ int compare(const Args& args) {
     }
   }
 
+  // What the report embeds from the stacks (trace file paths, adapter stderr) is made relative to the
+  // working directory, so a committed report names no machine-specific path.
+  const std::string cwd = fs::current_path().string() + "/";
+  auto relativize = [&](std::string text) {
+    for (std::size_t pos; (pos = text.find(cwd)) != std::string::npos;) text.erase(pos, cwd.size());
+    return text;
+  };
+  for (Column& c : columns) {
+    c.traces_json = relativize(std::move(c.traces_json));
+    c.summary.stack_diagnostics = relativize(std::move(c.summary.stack_diagnostics));
+    c.error = relativize(std::move(c.error));
+    for (auto& [id, d] : c.details) d = relativize(std::move(d));
+    for (auto& [id, r] : c.cells) r = relativize(std::move(r));
+  }
+
   // --- matrix.json -------------------------------------------------------------------------
   std::string j = "{\"format\":\"connstate-matrix\",\"version\":1,\"title\":" + json_string(cfg.title) +
                   ",\"tool_version\":" + json_string(tool_version()) + ",\"suite_version\":" +
