@@ -204,7 +204,9 @@ std::string difference_report(const Sequence& seq, const Observation& expected, 
                     std::to_string(d.step) + "\n  " + std::string(explanation(d.kind)) + "\n";
   out += "sequence: " + describe_header(seq) + "\n";
   for (std::size_t i = 0; i < seq.steps.size() && i <= d.step; ++i) {
-    out += "  step " + std::to_string(i) + ": " + describe_step(seq.steps[i]) + (i == d.step ? "   <-- here" : "") + "\n";
+    out += "  step " + std::to_string(i);
+    if (i < seq.origin.size()) out += " (input byte " + std::to_string(seq.origin[i]) + ")";
+    out += ": " + describe_step(seq.steps[i]) + (i == d.step ? "   <-- here" : "") + "\n";
     if (i < expected.steps.size()) out += "      reference: " + step_outcome_text(expected.steps[i]) + "\n";
     if (i < observed.steps.size()) {
       if (i < expected.steps.size() && observed.steps[i] == expected.steps[i]) out += "      stack:     (the same)\n";

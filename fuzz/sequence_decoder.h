@@ -55,7 +55,8 @@ struct Sequence {
   ModelOptions options;
   std::uint8_t permutation = 0;            // header bits 4-7 (fuzz_model only)
   std::vector<Step> steps;                 // every one valid for the reference model
-  std::vector<std::uint16_t> origin;       // per step: offset of the input byte it came from
+  std::vector<std::uint16_t> origin;       // per step: offset of the input byte it came from (an
+                                           // implicit add shares the byte of its ice/dtls step)
   std::size_t step_bytes_ignored = 0;      // step bytes that decoded to nothing
   bool truncated = false;                  // more than kMaxSteps step bytes: the rest was not read
 

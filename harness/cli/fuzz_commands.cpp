@@ -3,7 +3,8 @@
 // `connstate fuzz` compares a stack with the reference on step sequences (the byte grammar of
 // fuzz/sequence_decoder.h) until --max-time, with one of two engines:
 //   * libfuzzer  runs the coverage-guided fuzz_differential binary of a fuzzing build (the `fuzz`
-//                preset) against a plugin: stack, in-process; its crash inputs are the findings;
+//                preset); the default for plugin: stacks (in its process, so coverage guides it);
+//                its crash inputs, replayed once to name them, are the findings;
 //   * generator  a seeded random generator and mutator in this process, against any stack
 //                (exec: adapters included) through fuzz/differential.h.
 // Either way the findings land in one folder (--findings), each input with a .finding.json
@@ -366,7 +367,7 @@ void parse_status(const std::string& line, LibFuzzerStats& s) {
 }
 
 std::string find_libfuzzer_binary(const ArgParser& p) {
-  if (auto f = p.value("fuzzer")) return *f;
+  if (auto f = p.value("fuzzer")) return fs::absolute(*f).string();  // the campaign runs in --findings
   if (*kFuzzerDir) {
     const fs::path bin = fs::path(kFuzzerDir) / "fuzz_differential";
     std::error_code ec;
@@ -624,9 +625,10 @@ int fuzz(const Args& args) {
               "A difference is a finding: its input goes into the findings folder with a report (.txt) and a\n"
               "sidecar (.finding.json); `connstate case-from-crash` turns it into a regression case.\n\n"
               "Engines: `libfuzzer` runs the coverage-guided fuzz_differential binary of a fuzzing build\n"
-              "(`cmake --preset fuzz`) against a plugin: stack; `generator` runs a seeded random generator and\n"
-              "mutator in this process against any stack (exec: adapters too). `auto` (default) picks\n"
-              "libfuzzer for plugin: stacks when this build has the binary, else generator.");
+              "(`cmake --preset fuzz`), with the stack in its process (plugin:) or as its child (exec:);\n"
+              "`generator` runs a seeded random generator and mutator in this process, against any stack.\n"
+              "`auto` (default) picks libfuzzer for plugin: stacks when this build has the binary, else the\n"
+              "generator (an exec: adapter's code is out of libFuzzer's sight, so coverage cannot guide it).");
   p.option("sut", "SUT", "stack under test: plugin:<path.so> or exec:<command line> (or reference:<profile>)")
       .option("profile", "ID", "the profile the stack follows (default rec-2025)")
       .option("max-time", "S", "stop after S seconds (default 60)")
@@ -682,11 +684,12 @@ int fuzz(const Args& args) {
     std::fprintf(stderr, "connstate fuzz: the stack under test could not be run: %s\n", e.what());
     return kExitStackError;
   }
+  // auto: libFuzzer for plugin: stacks (its coverage guidance sees the plugin's code); for an exec:
+  // adapter it sees only the harness, so the generator does as well without a fuzzing build.
   const bool plugin = c.sut.starts_with("plugin:");
   std::string binary;
-  if (engine != "generator" && plugin) binary = find_libfuzzer_binary(p);
+  if (engine == "libfuzzer" || (engine == "auto" && plugin)) binary = find_libfuzzer_binary(p);
   if (engine == "libfuzzer") {
-    if (!plugin) throw UsageError("--engine libfuzzer fuzzes plugin: stacks; use the generator for " + c.sut);
     if (binary.empty())
       throw UsageError("no libFuzzer fuzz_differential in this build: build with `cmake --preset fuzz`, or pass --fuzzer");
   }
