@@ -110,6 +110,17 @@ BOOST_AUTO_TEST_CASE(invalid_sequence_step_is_refused) {
   BOOST_TEST(std::string(e.what()).find("transport already added") != std::string::npos, e.what());
 }
 
+BOOST_AUTO_TEST_CASE(alternative_step_index_beyond_size_t_is_refused) {
+  // Found by fuzz_case_file: this key made std::stoul throw out_of_range out of the loader.
+  const std::string text = R"({"section": "s", "section_title": "S", "cases": [
+    {"id": "seq.alt", "title": "t", "kind": "sequence", "requirement": "r", "spec": {"anchor": "a", "quote": "q"},
+     "steps": [{"op": "add", "transport": "t0"}],
+     "alternatives": [{"verdict": "non-strict", "note": "n",
+                       "steps": {"18446744073709551616": {"connectionState": "new"}}}]}]})";
+  const auto e = load_error(text);
+  BOOST_TEST(std::string(e.what()).find("is not a step index of this case") != std::string::npos, e.what());
+}
+
 BOOST_AUTO_TEST_CASE(unknown_field_is_refused) {
   std::string text = kGoodCase;
   text.replace(text.find("\"kind\""), 6, "\"kinds\": 1, \"kind\"");

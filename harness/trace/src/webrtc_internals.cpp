@@ -99,16 +99,20 @@ bool parse_locale(std::string_view s, double& out) {
   return true;
 }
 
-std::optional<double> time_of(const json::value* v) {
+// Times beyond ±1e15 ms (about 31,700 years from 1970) are not times a browser wrote; rejecting them keeps
+// every difference of two times finite, so the trace never holds inf or nan (found by fuzz_webrtc_internals:
+// an endTime of 170000e0002000 parsed as infinity and sampled states got t_ms nan).
+constexpr double kMaxAbsTimeMs = 1e15;
+
+std::optional<double> time_of(const json::value* v, const std::string& at) {
   if (!v) return std::nullopt;
-  if (v->is_double()) return v->get_double();
-  if (v->is_int64()) return static_cast<double>(v->get_int64());
-  if (v->is_uint64()) return static_cast<double>(v->get_uint64());
-  if (v->is_string()) {
-    double ms;
-    if (parse_dump_time(v->get_string(), ms)) return ms;
-  }
-  return std::nullopt;
+  double ms;
+  if (v->is_double()) ms = v->get_double();
+  else if (v->is_int64()) ms = static_cast<double>(v->get_int64());
+  else if (v->is_uint64()) ms = static_cast<double>(v->get_uint64());
+  else if (!v->is_string() || !parse_dump_time(v->get_string(), ms)) return std::nullopt;
+  if (!(std::fabs(ms) <= kMaxAbsTimeMs)) throw FieldError(at, "a time outside ±1e15 ms of 1970");
+  return ms;
 }
 
 std::string unquote(std::string_view s) {
@@ -200,8 +204,8 @@ std::string import_webrtc_internals(std::string_view text, const std::string& fi
         for (std::size_t i = 0; i < log.size(); ++i) {
           const std::string eat = harness::pointer_join(ulat, i);
           const json::object& e = harness::as_object(log[i], eat);
-          std::optional<double> t = time_of(e.if_contains("timestamp"));
-          if (!t) t = time_of(e.if_contains("time"));
+          std::optional<double> t = time_of(e.if_contains("timestamp"), harness::pointer_join(eat, "timestamp"));
+          if (!t) t = time_of(e.if_contains("time"), harness::pointer_join(eat, "time"));
           if (!t) throw FieldError(eat, "an updateLog entry needs a \"time\" (epoch ms, ISO 8601 or \"M/D/YYYY, h:mm:ss AM\")");
           const std::string type = harness::require_string(e, "type", eat);
           std::string value;
@@ -241,8 +245,8 @@ std::string import_webrtc_internals(std::string_view text, const std::string& fi
             sum.warnings.push_back("transport id \"" + id + "\" cannot be a trace id; series " + key + " skipped");
             continue;
           }
-          auto start = time_of(series.if_contains("startTime"));
-          auto end = time_of(series.if_contains("endTime"));
+          auto start = time_of(series.if_contains("startTime"), harness::pointer_join(kat, "startTime"));
+          auto end = time_of(series.if_contains("endTime"), harness::pointer_join(kat, "endTime"));
           if (!start || !end) throw FieldError(kat, "a stats series needs \"startTime\" and \"endTime\"");
           const json::value& vals = harness::require(series, "values", kat);
           json::value parsed;

@@ -136,6 +136,15 @@ BOOST_AUTO_TEST_CASE(bad_dumps_name_the_place) {
     BOOST_TEST(e.line == 2);
     BOOST_TEST(std::string(e.what()).find("needs a \"time\"") != std::string::npos);
   }
+  // Found by fuzz_webrtc_internals: an endTime that parses as infinity gave sampled states t_ms nan.
+  try {
+    import_webrtc_internals(R"({"PeerConnections": {"1-1": {"updateLog": [], "stats": {"T1-iceState":
+      {"statsType": "transport", "startTime": 1700000000000, "endTime": 170000e0002000, "values": ["checking"]}}}}})",
+                            "d.json");
+    BOOST_FAIL("no error");
+  } catch (const harness::InputError& e) {
+    BOOST_TEST(std::string(e.what()).find("a time outside") != std::string::npos, e.what());
+  }
   BOOST_CHECK_THROW(import_webrtc_internals("{\"x\": 1}", "d.json"), harness::InputError);
   BOOST_CHECK_THROW(import_webrtc_internals("{\"PeerConnections\": ", "d.json"), harness::InputError);
   ImportSummary sum;
