@@ -552,9 +552,12 @@ int run_libfuzzer(const Campaign& c, const std::string& binary, std::vector<Find
   int status = 0;
   waitpid(pid, &status, 0);
   if (c.tty && c.progress) std::fputc('\n', stderr);
-  if (!final_execs.empty())
-    std::fprintf(stderr, "connstate fuzz: %s executions (%s exec/s)\n", final_execs.c_str(),
-                 final_rate.empty() ? "?" : final_rate.c_str());
+  if (!final_execs.empty()) {
+    // libFuzzer's average is whole executions per whole second: 0 for a run that ended within a second.
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "connstate fuzz: %s executions in %.1f s (%s exec/s)\n", final_execs.c_str(), seconds,
+                 final_rate.empty() || final_rate == "0" ? "?" : final_rate.c_str());
+  }
 
   // Classify every new artifact by replaying it (the log of a -fork job is not forwarded), then keep
   // the smallest input per signature and move the others into duplicates/.
