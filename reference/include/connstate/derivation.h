@@ -99,37 +99,31 @@ extern const std::array<std::uint8_t, 7 * 32 * 2> kSlotConnectionTable;
 // Each transport's two presence bits (ICE bit + 5 | DTLS bit), looked up by the transport's first two
 // bytes (ice, dtls) read as one 16-bit word: one load per transport for the key and one in this
 // L1-resident table. Measured faster here than building the key from the two bytes (ice | dtls << 3)
-// or computing the two shifts (bench/results.md).
+// or computing the two shifts (bench/results.md). rec-2021 does not count SCTP-only transports: their
+// keys carry kSctpOnlyKeyBit and land in the table's upper half, which is all zero.
 static_assert(offsetof(TransportState, ice) == 0 && offsetof(TransportState, dtls) == 1 &&
               sizeof(IceTransportState) == 1 && sizeof(DtlsTransportState) == 1);
 constexpr unsigned pair_key(unsigned ice, unsigned dtls) {
   return std::endian::native == std::endian::little ? (ice | (dtls << 8)) : ((ice << 8) | dtls);
 }
-inline constexpr unsigned kPairKeys = pair_key(6, 6) + 1;
-constexpr std::array<std::uint16_t, kPairKeys> make_pair_bits() {
-  std::array<std::uint16_t, kPairKeys> bits{};
+inline constexpr unsigned kSctpOnlyKeyBit = std::bit_ceil(pair_key(6, 6) + 1);
+constexpr std::array<std::uint16_t, 2 * kSctpOnlyKeyBit> make_pair_bits() {
+  std::array<std::uint16_t, 2 * kSctpOnlyKeyBit> bits{};
   for (unsigned ice = 0; ice < 7; ++ice)
     for (unsigned dtls = 0; dtls < 5; ++dtls)
       bits[pair_key(ice, dtls)] = static_cast<std::uint16_t>((1u << (ice + 5)) | (1u << dtls));
   return bits;
 }
-alignas(64) inline constexpr std::array<std::uint16_t, kPairKeys> kPairBits = make_pair_bits();
+alignas(64) inline constexpr auto kPairBits = make_pair_bits();
+// Valid enum values only (as everywhere in the reference): the key is the two state bytes as they are.
 inline unsigned pair_key_of(const TransportState& t) {
   std::uint16_t key;
   std::memcpy(&key, &t, sizeof key);  // the ice and dtls bytes, as pair_key() orders them
   return key;
 }
 inline unsigned presence_index(const TransportState& t) { return kPairBits[pair_key_of(t)]; }
-// rec-2021 does not count SCTP-only transports: the same bits, and zero in the SCTP-only half.
-inline constexpr unsigned kSctpOnlyKeyBit = std::bit_ceil(kPairKeys);
-constexpr std::array<std::uint16_t, 2 * kSctpOnlyKeyBit> make_pair_bits_counting_sctp_only_as_absent() {
-  std::array<std::uint16_t, 2 * kSctpOnlyKeyBit> bits{};
-  for (unsigned key = 0; key < kPairKeys; ++key) bits[key] = make_pair_bits()[key];
-  return bits;
-}
-alignas(64) inline constexpr auto kPairBitsRec2021 = make_pair_bits_counting_sctp_only_as_absent();
 inline unsigned presence_index_rec2021(const TransportState& t) {
-  return kPairBitsRec2021[pair_key_of(t) | (static_cast<unsigned>(t.sctp_only) * kSctpOnlyKeyBit)];
+  return kPairBits[pair_key_of(t) | (static_cast<unsigned>(t.sctp_only) * kSctpOnlyKeyBit)];
 }
 }  // namespace internal
 
