@@ -71,7 +71,6 @@ class NativePeer {
     this.onCandidate = () => {};
     this.transport = null;     // { id, ice, dtls }: the states last reported in the library's log
     this.descriptions = [];    // waiting for onLocalDescription
-    this.channels = [];        // kept referenced: a collected DataChannel wrapper closes its channel
     ndc.initLogger('Debug', (level, message) => this.libraryLine(message));
     const pc = new ndc.PeerConnection(name, { iceServers: [], ...options.config });
     this.pc = pc;
@@ -92,8 +91,8 @@ class NativePeer {
       this.onCandidate(value, mid);
     });
     pc.onDataChannel((channel) => {
-      this.channels.push(channel);
       this.log({ target: 'dc:' + channel.getLabel(), event: 'datachannel' });
+      this.watchChannel(channel);
     });
   }
 
@@ -145,10 +144,21 @@ class NativePeer {
 
   addDataChannel(label) {
     this.api('createDataChannel', label);
-    const channel = this.pc.createDataChannel(label);
-    channel.onOpen(() => this.log({ target: 'dc:' + label, event: 'open' }));
-    channel.onClosed(() => this.log({ target: 'dc:' + label, event: 'close' }));
-    this.channels.push(channel);
+    this.watchChannel(this.pc.createDataChannel(label));
+  }
+
+  // The channel probes travel on; kept referenced (a collected DataChannel wrapper closes its channel).
+  watchChannel(channel) {
+    this.channel = channel;
+    const target = 'dc:' + channel.getLabel();
+    channel.onOpen(() => this.log({ target, event: 'open' }));
+    channel.onClosed(() => this.log({ target, event: 'close' }));
+    channel.onMessage((message) => this.log({ target, event: 'message', detail: String(message) }));
+  }
+
+  send(text) {
+    this.api('send', text);
+    this.channel.sendMessage(text);
   }
 
   addMedia() { throw new Error(ONE_TRANSPORT); }

@@ -73,13 +73,15 @@ const flusher = setInterval(() => flush(false), 50);
 const marker = (target, event, extra = {}) => addLine({ t_ms: now(), target, event, ...extra });
 
 const scenarioSpec = SCENARIOS[scenario];
-const peerConfig = { bundlePolicy: scenarioSpec.bundlePolicy || 'max-bundle', scenario };
+// A driver may name another policy for a scenario, where its stack needs one to run it.
+const bundlePolicy = (driver.bundlePolicies || {})[scenario] || scenarioSpec.bundlePolicy || 'max-bundle';
+const peerConfig = { bundlePolicy, scenario };
 out.write(JSON.stringify({
   format: 'connstate-trace', version: 1, stack, stack_version: driver.version(), scenario,
   recorded: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), pc_events: true,
   recorder: `tools/record ${stack} (tools/record/node/record.mjs, ${stack}/driver.mjs)`,
   options: {
-    ...driver.options, bundlePolicy: peerConfig.bundlePolicy, iceServers: [], data_channel: true,
+    ...driver.options, bundlePolicy, iceServers: [], data_channel: true,
     peers: 'one process per peer; lines merged by time (shared clock)',
     relay: 'node dgram UDP relay on 127.0.0.1', candidates: 'UDP host 127.0.0.1 only, trickled through the relay; a=candidate lines removed from the SDP',
     network: process.env.CONNSTATE_NETNS === '1' ? 'network namespace with lo only' : 'host (loopback candidates only)',
@@ -180,6 +182,12 @@ const signalling = {
   closeGates() { this.gate.a = this.gate.b = false; },
 };
 
+function alter(sdp, { edit, detail }, receiver) {
+  const altered = edit(sdp);
+  if (altered !== sdp) marker('recorder', 'sdp-altered', { pc: receiver, detail });
+  return altered;
+}
+
 // offerer → answerer; the SDP each side gets has no candidates; alterOffer / alterAnswer are the
 // scenario's deliberate edits ({ detail, edit }), logged as recorder lines. holdCandidates: no
 // candidate moves before both descriptions are applied on both sides.
@@ -188,11 +196,11 @@ async function negotiate({ iceRestart = false, holdCandidates = false, alterOffe
   signalling.closeGates();
   const offer = await a.call('makeOffer', { iceRestart });
   let offerForB = withoutCandidates(offer);
-  if (alterOffer) { offerForB = alterOffer.edit(offerForB); marker('recorder', 'sdp-altered', { pc: 'b', detail: alterOffer.detail }); }
+  if (alterOffer) offerForB = alter(offerForB, alterOffer, 'b');
   const answer = await b.call('takeOffer', offerForB);
   if (!holdCandidates) signalling.open('b');
   let answerForA = withoutCandidates(answer);
-  if (alterAnswer) { answerForA = alterAnswer.edit(answerForA); marker('recorder', 'sdp-altered', { pc: 'a', detail: alterAnswer.detail }); }
+  if (alterAnswer) answerForA = alter(answerForA, alterAnswer, 'a');
   await a.call('takeAnswer', answerForA);
   signalling.open('a');
   signalling.open('b');
@@ -213,6 +221,26 @@ async function until(condition, ms) {
   }
 }
 
+// Whether the path carries data now: a sends a message on its data channel and b must receive it.
+let probes = 0;
+async function probe(ms) {
+  const text = `probe-${++probes}`;
+  const sent = now();
+  try {
+    await signalling.peers.a.call('send', text);
+  } catch (e) {
+    marker('recorder', 'probe-not-sent', { pc: 'a', detail: e.message });
+    return null;
+  }
+  const end = Date.now() + ms;
+  for (;;) {
+    const received = history.find((l) => l.pc === 'b' && l.event === 'message' && l.detail === text);
+    if (received) return +(received.t_ms - sent).toFixed(3);
+    if (Date.now() >= end) return null;
+    await sleep(25);
+  }
+}
+
 // --- main --------------------------------------------------------------------------------------------
 let goal = false, why = '', exitCode = 3, extra = {};
 const peers = [new PeerProcess('a'), new PeerProcess('b')];
@@ -220,7 +248,7 @@ try {
   signalling.peers = { a: peers[0], b: peers[1] };
   await Promise.all(peers.map((p) => p.ready));
   const result = await scenarioSpec.run({
-    peers: signalling.peers, signalling, relay, negotiate, states, until, sleep, history,
+    peers: signalling.peers, signalling, relay, negotiate, states, until, sleep, history, probe,
     marker, now, stack, block: (plane = 0, extraFields = {}) => { relay.block(plane); marker('relay', 'block', { direction: 'both', plane, ...extraFields }); },
     unblock: (plane = 0) => { relay.unblock(plane); marker('relay', 'unblock', { direction: 'both', plane }); },
   });

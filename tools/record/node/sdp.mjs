@@ -24,13 +24,10 @@ export function withWrongFingerprint(sdp) {
   }));
 }
 
-// The given mids taken out of a=group:BUNDLE: the answerer then gives them a transport of their own.
-export function withoutBundling(sdp, unbundled) {
-  return join(lines(sdp).map((l) => {
-    if (!l.startsWith('a=group:BUNDLE')) return l;
-    const kept = l.split(' ').slice(1).filter((mid) => !unbundled.includes(mid));
-    return ['a=group:BUNDLE', ...kept].join(' ');
-  }));
+// No a=group:BUNDLE: the answerer reads an offer from an endpoint that does not bundle, answers without
+// BUNDLE, and every m-line keeps a transport of its own on both sides.
+export function withoutBundle(sdp) {
+  return join(lines(sdp).filter((l) => !l.startsWith('a=group:BUNDLE')));
 }
 
 // candidate: "candidate:<foundation> <component> <transport> <priority> <address> <port> typ <type> …"

@@ -36,7 +36,24 @@ export class W3cPeer {
       this.log({ pc: name, target: 'pc', event: 'icecandidate', detail: candidate });
       this.onCandidate(candidate, e.candidate ? e.candidate.sdpMid : null);
     });
-    pc.addEventListener('datachannel', (e) => this.log({ pc: name, target: 'dc:' + e.channel.label, event: 'datachannel' }));
+    pc.addEventListener('datachannel', (e) => {
+      this.log({ pc: name, target: 'dc:' + e.channel.label, event: 'datachannel' });
+      this.watchChannel(e.channel);
+    });
+  }
+
+  // The channel probes travel on (scenarios send one to see that the path carries data).
+  watchChannel(channel) {
+    this.channel = channel;
+    const target = 'dc:' + channel.label;
+    channel.addEventListener('open', () => this.log({ pc: this.name, target, event: 'open' }));
+    channel.addEventListener('close', () => this.log({ pc: this.name, target, event: 'close' }));
+    channel.addEventListener('message', (e) => this.log({ pc: this.name, target, event: 'message', detail: String(e.data) }));
+  }
+
+  send(text) {
+    this.api('send', text);
+    this.channel.send(text);
   }
 
   // The DTLS transports the pc references now, each with whether only pc.sctp references it.
@@ -83,9 +100,7 @@ export class W3cPeer {
 
   addDataChannel(label) {
     this.api('createDataChannel', label);
-    const channel = this.pc.createDataChannel(label);
-    channel.addEventListener('open', () => this.log({ pc: this.name, target: 'dc:' + label, event: 'open' }));
-    channel.addEventListener('close', () => this.log({ pc: this.name, target: 'dc:' + label, event: 'close' }));
+    this.watchChannel(this.pc.createDataChannel(label));
   }
 
   addMedia(kind) {

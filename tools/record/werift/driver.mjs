@@ -45,3 +45,4 @@ export async function createPeer(name, config, log) {
   });
   return new W3cPeer(name, pc, log);
 }
+
