@@ -86,7 +86,9 @@ export class W3cPeer {
       ice.addEventListener('gatheringstatechange', () => this.log({ pc: this.name, target: 'ice:' + id, event: 'gatheringstatechange', state: ice.gatheringState }));
     }
     // A transport the pc stopped referencing (BUNDLE discarded it) is noted with the state it reads:
-    // the trace format has no event for leaving the set, so this line is for the reader only.
+    // the trace format has no event for leaving the set, so this line is for the reader only. After
+    // close() nothing references anything: not noted.
+    if (this.pc.signalingState === 'closed') return;
     for (const entry of this.transports.values()) {
       if (entry.referenced && !referenced.has(entry.dtls)) {
         entry.referenced = false;
