@@ -5,8 +5,9 @@
 // What is logged is what a page listener would see: each pc event with the attribute read inside the
 // listener, and the `statechange` of every RTCDtlsTransport the pc references (pc.sctp.transport and
 // each transceiver's sender.transport) and of its iceTransport. Transports are looked for after every
-// signalling step and in every signalingstatechange listener, so listeners are attached while the
-// transport is still `new`; a transport gets an id `<pc><n>` the first time it is seen.
+// signalling step, after each createDataChannel/addTransceiver and in every signalingstatechange
+// listener, so listeners are attached while the transport is still `new`; a transport gets an id
+// `<pc><n>` the first time it is seen.
 
 const PC_EVENTS = {
   connectionstatechange: 'connectionState',
@@ -103,11 +104,13 @@ export class W3cPeer {
   addDataChannel(label) {
     this.api('createDataChannel', label);
     this.watchChannel(this.pc.createDataChannel(label));
+    this.attachTransports();  // a stack may create the transport here already (werift does)
   }
 
   addMedia(kind) {
     this.api('addTransceiver', kind);
     this.pc.addTransceiver(kind, { direction: 'sendrecv' });
+    this.attachTransports();
   }
 
   async makeOffer({ iceRestart = false } = {}) {
