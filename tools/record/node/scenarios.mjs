@@ -79,7 +79,10 @@ export const SCENARIOS = {
       const noticed = ({ a }) => !['connected', 'completed'].includes(a.ice) || a.connection !== 'connected' ||
         a.transports.some((t) => ['closed', 'failed'].includes(t.dtls));
       const goal = await s.until(noticed, 40000);
-      await s.sleep(500);
+      // What a read when it noticed (a stack may change a state without firing its event), then what
+      // else it reports in the next seconds (a browser goes ICE disconnected ~5 s later).
+      await s.peers.a.call('readBack');
+      await s.sleep(6000);
       return { goal, why: goal ? '' : 'a did not notice that b closed (40 s)' };
     },
   },
