@@ -34,6 +34,17 @@ async function connect(s, { media = [], holdCandidates = false, alterOffer = nul
   return negotiated;
 }
 
+// The goal of the scenarios that bring a path back: both pcs connected again within ms, and a
+// data-channel message through afterwards (a stack may report `connected` over a dead path).
+async function backUp(s, ms, { after, notConnected }) {
+  const connectedAgain = await s.until(bothConnected, ms);
+  const delivered = connectedAgain ? await s.probe(PROBE_MS) : null;
+  const goal = delivered !== null;
+  await s.sleep(500);
+  return { goal, extra: { probe_ms: delivered }, why: goal ? ''
+    : connectedAgain ? `connected, but a data-channel message sent ${after} never arrived` : notConnected };
+}
+
 // The ICE states a pc went through, with times: its transports' statechange if the trace has them, else
 // its iceconnectionstatechange.
 function iceSteps(history, pc) {
@@ -93,12 +104,7 @@ export const SCENARIOS = {
       await s.sleep(500);
       await s.negotiate({ iceRestart: true });
       await s.sleep(1000);
-      const connectedAgain = await s.until(bothConnected, 10000);
-      const delivered = connectedAgain ? await s.probe(PROBE_MS) : null;
-      const goal = delivered !== null;
-      await s.sleep(500);
-      return { goal, extra: { probe_ms: delivered },
-               why: goal ? '' : connectedAgain ? 'connected, but a data-channel message sent after the restart never arrived' : 'not connected again after the restart' };
+      return backUp(s, 10000, { after: 'after the restart', notConnected: 'not connected again after the restart' });
     },
   },
 
@@ -122,12 +128,8 @@ export const SCENARIOS = {
       s.block();
       const down = await s.until(downSince(s, blocked), 60000);
       s.unblock();
-      const connectedAgain = down && await s.until(bothConnected, 30000);
-      const delivered = connectedAgain ? await s.probe(PROBE_MS) : null;
-      const goal = delivered !== null;
-      await s.sleep(500);
-      return { goal, extra: { probe_ms: delivered }, why: goal ? '' : !down ? 'not down within 60 s of the block'
-        : connectedAgain ? 'connected, but a data-channel message sent after the unblock never arrived' : 'not connected again within 30 s of the unblock' };
+      if (!down) return { goal: false, why: 'not down within 60 s of the block' };
+      return backUp(s, 30000, { after: 'after the unblock', notConnected: 'not connected again within 30 s of the unblock' });
     },
   },
 
@@ -164,12 +166,7 @@ export const SCENARIOS = {
       if (!failed) return { goal: false, why: 'not failed within 90 s of the block' };
       s.unblock();
       await s.negotiate({ iceRestart: true });
-      const connectedAgain = await s.until(bothConnected, 15000);
-      const delivered = connectedAgain ? await s.probe(PROBE_MS) : null;
-      const goal = delivered !== null;
-      await s.sleep(500);
-      return { goal, extra: { probe_ms: delivered }, why: goal ? '' : connectedAgain
-        ? 'connected, but a data-channel message sent after the restart never arrived' : 'not connected within 15 s of the restart' };
+      return backUp(s, 15000, { after: 'after the restart', notConnected: 'not connected within 15 s of the restart' });
     },
   },
 
