@@ -36,7 +36,6 @@
 #include <cstring>
 #include <ctime>
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,9 +46,8 @@
 
 #include "api/jsep.h"
 #include "api/peer_connection_interface.h"
-#include "api/set_local_description_observer_interface.h"
-#include "api/set_remote_description_observer_interface.h"
 #include "internal/loopback_sockets.h"
+#include "internal/negotiation.h"
 #include "internal/stack.h"
 #include "internal/state_names.h"
 #include "internal/trace_log.h"
@@ -182,48 +180,6 @@ class WatchingIceTransportFactory : public webrtc::IceTransportFactory {
   webrtc::DefaultIceTransportFactory default_;
 };
 
-template <typename Result>
-class Completion {
- public:
-  void set(Result r) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!done_) {
-      done_ = true;
-      promise_.set_value(std::move(r));
-    }
-  }
-  Result get() { return promise_.get_future().get(); }
-
- private:
-  std::mutex mutex_;
-  bool done_ = false;
-  std::promise<Result> promise_;
-};
-
-class CreateObserver : public webrtc::CreateSessionDescriptionObserver {
- public:
-  void OnSuccess(webrtc::SessionDescriptionInterface* desc) override {
-    std::string sdp;
-    desc->ToString(&sdp);
-    delete desc;
-    result.set(sdp);
-  }
-  void OnFailure(webrtc::RTCError error) override { result.set(std::string("error: ") + error.message()); }
-  Completion<std::string> result;
-};
-
-class SetLocalObserver : public webrtc::SetLocalDescriptionObserverInterface {
- public:
-  void OnSetLocalDescriptionComplete(webrtc::RTCError error) override { result.set(error.ok() ? "" : error.message()); }
-  Completion<std::string> result;
-};
-
-class SetRemoteObserver : public webrtc::SetRemoteDescriptionObserverInterface {
- public:
-  void OnSetRemoteDescriptionComplete(webrtc::RTCError error) override { result.set(error.ok() ? "" : error.message()); }
-  Completion<std::string> result;
-};
-
 // What a pc reported last, read by the scenario's waits.
 struct Seen {
   std::string connection = "new", ice_connection = "new", legacy_ice_connection = "new", signaling = "stable",
@@ -351,12 +307,12 @@ class Recorder {
   bool Negotiate(const PeerConnectionInterface::RTCOfferAnswerOptions& options, bool wrong_fingerprint_for_a = false) {
     api(a, "createOffer", options.ice_restart ? "iceRestart" : "");
     const std::string offer = Create(a, true, options);
-    if (!ok(offer)) return false;
+    if (offer.empty()) return false;
     if (!SetLocal(a, webrtc::SdpType::kOffer, offer)) return false;
     if (!SetRemote(b, webrtc::SdpType::kOffer, offer)) return false;
     api(b, "createAnswer");
     const std::string answer = Create(b, false, options);
-    if (!ok(answer)) return false;
+    if (answer.empty()) return false;
     if (!SetLocal(b, webrtc::SdpType::kAnswer, answer)) return false;
     std::string answer_for_a = answer;
     if (wrong_fingerprint_for_a && !AlterFingerprint(answer_for_a)) {
@@ -410,38 +366,20 @@ class Recorder {
     });
   }
 
-  static bool ok(const std::string& sdp) { return sdp.rfind("error: ", 0) != 0; }
-
   std::string Create(Peer& p, bool offer, const PeerConnectionInterface::RTCOfferAnswerOptions& options) {
-    auto observer = rtc::make_ref_counted<CreateObserver>();
-    if (offer) p.pc->CreateOffer(observer.get(), options);
-    else p.pc->CreateAnswer(observer.get(), options);
-    std::string sdp = observer->result.get();
-    if (!ok(sdp)) failure = (offer ? "createOffer: " : "createAnswer: ") + sdp;
-    return sdp;
+    return lw::create_description(*p.pc, offer, options, failure);
   }
   bool SetLocal(Peer& p, webrtc::SdpType type, const std::string& sdp) {
     api(p, "setLocalDescription", webrtc::SdpTypeToString(type));
-    auto observer = rtc::make_ref_counted<SetLocalObserver>();
-    p.pc->SetLocalDescription(webrtc::CreateSessionDescription(type, sdp), observer);
-    const std::string error = observer->result.get();
+    const bool ok = lw::set_local_description(*p.pc, type, sdp, failure);
     p.WatchTransports();
-    if (!error.empty()) failure = "setLocalDescription: " + error;
-    return error.empty();
+    return ok;
   }
   bool SetRemote(Peer& p, webrtc::SdpType type, const std::string& sdp) {
     api(p, "setRemoteDescription", webrtc::SdpTypeToString(type));
-    auto observer = rtc::make_ref_counted<SetRemoteObserver>();
-    std::unique_ptr<webrtc::SessionDescriptionInterface> desc = webrtc::CreateSessionDescription(type, sdp);
-    if (!desc) {
-      failure = "cannot parse the remote description";
-      return false;
-    }
-    p.pc->SetRemoteDescription(std::move(desc), observer);
-    const std::string error = observer->result.get();
+    const bool ok = lw::set_remote_description(*p.pc, type, sdp, failure);
     p.WatchTransports();
-    if (!error.empty()) failure = "setRemoteDescription: " + error;
-    return error.empty();
+    return ok;
   }
   // Changes the first hex digit of every a=fingerprint value, so that it matches no certificate.
   static bool AlterFingerprint(std::string& sdp) {
