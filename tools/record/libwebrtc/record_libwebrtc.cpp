@@ -34,7 +34,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <functional>
 #include <map>
 #include <memory>
@@ -45,6 +44,8 @@
 #include <vector>
 
 #include "api/jsep.h"
+#include "connstate/harness/json_input.h"
+#include "connstate/harness/version.h"
 #include "api/peer_connection_interface.h"
 #include "internal/loopback_sockets.h"
 #include "internal/negotiation.h"
@@ -65,7 +66,7 @@ namespace {
 
 namespace lw = connstate::libwebrtc;
 using lw::js_name;
-using lw::json_string;
+using connstate::harness::json_string;
 using webrtc::PeerConnectionInterface;
 
 struct Scenario {
@@ -88,15 +89,6 @@ const Scenario kScenarios[] = {
     {"dtls-failure", "a gets b's answer with a wrong DTLS fingerprint"},
     {"renegotiate-add-transport", "no BUNDLE; connect with a data channel, then add an audio transceiver"},
 };
-
-std::string iso_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // A UDP socket on 127.0.0.1 that is never read: datagrams sent to it vanish, as on a blackholed path.
 class Blackhole {
@@ -867,7 +859,7 @@ int main(int argc, char** argv) {
     trace.raw(
         "{\"format\":\"connstate-trace\",\"version\":1,\"stack\":\"libwebrtc\",\"stack_version\":" +
         json_string(std::string("tg_owt ") + CONNSTATE_TGOWT_VERSION + " (libwebrtc snapshot of 2023-01-05)") +
-        ",\"scenario\":" + json_string(scenario) + ",\"recorded\":" + json_string(iso_now()) +
+        ",\"scenario\":" + json_string(scenario) + ",\"recorded\":" + json_string(connstate::harness::utc_now()) +
         ",\"pc_events\":true,\"recorder\":\"tools/record libwebrtc (record-libwebrtc)\",\"options\":{"
         "\"bundlePolicy\":" + json_string(bundle_name(settings.bundle)) +
         ",\"use_rtp_mux\":" + (scenario == "renegotiate-add-transport" ? "false" : "true") +

@@ -68,32 +68,37 @@ std::string create_description(webrtc::PeerConnectionInterface& pc, bool offer,
   return failure.empty() ? sdp : std::string();
 }
 
-bool set_local_description(webrtc::PeerConnectionInterface& pc, webrtc::SdpType type, const std::string& sdp,
-                           std::string& error) {
+namespace {
+
+// Parses `sdp`, hands it to `apply` with an observer of type Observer, and waits for the outcome.
+template <typename Observer, typename Apply>
+bool set_description(webrtc::SdpType type, const std::string& sdp, const char* what, std::string& error, Apply apply) {
   std::unique_ptr<webrtc::SessionDescriptionInterface> desc = webrtc::CreateSessionDescription(type, sdp);
   if (!desc) {
-    error = "setLocalDescription: libwebrtc cannot parse the description";
+    error = std::string(what) + ": libwebrtc cannot parse the description";
     return false;
   }
-  auto observer = rtc::make_ref_counted<SetLocalObserver>();
-  pc.SetLocalDescription(std::move(desc), observer);
+  auto observer = rtc::make_ref_counted<Observer>();
+  apply(std::move(desc), observer);
   const std::string failure = observer->outcome.wait().first;
-  if (!failure.empty()) error = "setLocalDescription: " + failure;
+  if (!failure.empty()) error = std::string(what) + ": " + failure;
   return failure.empty();
+}
+
+}  // namespace
+
+bool set_local_description(webrtc::PeerConnectionInterface& pc, webrtc::SdpType type, const std::string& sdp,
+                           std::string& error) {
+  return set_description<SetLocalObserver>(type, sdp, "setLocalDescription", error, [&](auto desc, auto observer) {
+    pc.SetLocalDescription(std::move(desc), observer);
+  });
 }
 
 bool set_remote_description(webrtc::PeerConnectionInterface& pc, webrtc::SdpType type, const std::string& sdp,
                             std::string& error) {
-  std::unique_ptr<webrtc::SessionDescriptionInterface> desc = webrtc::CreateSessionDescription(type, sdp);
-  if (!desc) {
-    error = "setRemoteDescription: libwebrtc cannot parse the description";
-    return false;
-  }
-  auto observer = rtc::make_ref_counted<SetRemoteObserver>();
-  pc.SetRemoteDescription(std::move(desc), observer);
-  const std::string failure = observer->outcome.wait().first;
-  if (!failure.empty()) error = "setRemoteDescription: " + failure;
-  return failure.empty();
+  return set_description<SetRemoteObserver>(type, sdp, "setRemoteDescription", error, [&](auto desc, auto observer) {
+    pc.SetRemoteDescription(std::move(desc), observer);
+  });
 }
 
 }  // namespace connstate::libwebrtc

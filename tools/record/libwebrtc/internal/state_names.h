@@ -7,9 +7,6 @@
 // iceConnectionState is aggregated from (it has no JavaScript counterpart).
 #pragma once
 
-#include <string>
-#include <string_view>
-
 #include "api/dtls_transport_interface.h"
 #include "api/peer_connection_interface.h"
 #include "api/sctp_transport_interface.h"
@@ -113,25 +110,6 @@ inline const char* legacy_name(cricket::IceTransportState s) {
     case cricket::IceTransportState::STATE_FAILED: return "FAILED";
   }
   return "UNKNOWN";
-}
-
-// A JSON string literal for `s` (quotes included).
-inline std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[(c >> 4) & 0xf];
-      out += kHex[c & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace connstate::libwebrtc
