@@ -114,4 +114,4 @@ write("fuzz_webrtc_internals", "chrome://webrtc-internals dump keys and values (
                         "legacyIceConnectionStateChange", "stop", "ICEConnectionStateConnected", "UserAgentData",
                         "fullVersionList", "23.11.2026, 20:00:00", "RTCStatsDump"]]
     + ["-iceState", "-dtlsState", "-timestamp", "+01:00", "1700000000000", '"[\\"new\\",\\"connected\\"]"',
-       '"\\"connected\\""', " AM", " PM", "\x1f\x8b\x08"]))
+       '"\\"connected\\""', " AM", " PM", b"\x1f\x8b\x08"]))
