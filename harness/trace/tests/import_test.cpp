@@ -375,3 +375,64 @@ BOOST_AUTO_TEST_CASE(hundred_megabyte_dump) {
   BOOST_TEST(e.find("big.json:") == 0u, e);
   BOOST_TEST(e.find("truncated") != std::string::npos, e);
 }
+
+// The dumps' runs were also recorded by the page's own listeners (cases/traces/chromium-internals/page/):
+// per pc and event type the log holds the values the listeners read, in the same order, and its times
+// differ from the listeners' (after removing the clocks' offset) by less than the time uncertainty the
+// importer writes into the trace.
+BOOST_AUTO_TEST_CASE(dump_logs_agree_with_the_page_listeners) {
+  std::size_t compared = 0;
+  double worst = 0;
+  for (const auto& path : real_dumps()) {
+    const fs::path page = fs::path(kDumps) / "page" / (fs::path(path).stem().string() + ".jsonl");
+    if (!fs::exists(page)) continue;
+    BOOST_TEST_CONTEXT(path) {
+      const std::string bytes = read(path);
+      const std::string text = trace::internal::is_gzip(bytes) ? trace::internal::gunzip(bytes, kMaxDumpBytes) : bytes;
+      const json::object dump = json::parse(text).as_object();
+      const double uncertainty =
+          lines_of(import_webrtc_internals(bytes, path)).front().at("time_uncertainty_ms").to_number<double>();
+      std::vector<std::string> page_pcs;  // in creation order: the recorder names them a, b, c, d
+      std::map<std::string, std::map<std::string, std::vector<std::pair<std::string, double>>>> seen;
+      for (const auto& o : lines_of(read(page.string()))) {
+        if (!o.contains("pc") || str(o.at("target")) != "pc") continue;
+        const std::string pc = str(o.at("pc")), event = str(o.at("event"));
+        if (std::find(page_pcs.begin(), page_pcs.end(), pc) == page_pcs.end()) page_pcs.push_back(pc);
+        if (event == "iceconnectionstatechange" || event == "connectionstatechange")
+          seen[pc][event].push_back({str(o.at("state")), o.at("t_ms").to_number<double>()});
+      }
+      std::sort(page_pcs.begin(), page_pcs.end());
+      std::vector<std::pair<double, double>> pairs;  // (log time, listener time)
+      std::size_t n = 0;
+      for (const auto& [key, pcv] : dump.at("PeerConnections").as_object()) {
+        BOOST_REQUIRE_LT(n, page_pcs.size());
+        const std::string pc = page_pcs[n++];
+        for (const std::string event : {"iceconnectionstatechange", "connectionstatechange"}) {
+          std::vector<std::pair<std::string, double>> logged;
+          for (const auto& e : pcv.as_object().at("updateLog").as_array())
+            if (str(e.as_object().at("type")) == "on" + event)
+              logged.push_back({unquoted(str(e.as_object().at("value"))), e.as_object().at("timestamp").to_number<double>()});
+          const auto& listened = seen[pc][event];
+          // The page's trace ends before the dump is saved: its events are the log's first ones.
+          BOOST_REQUIRE_LE(listened.size(), logged.size());
+          for (std::size_t i = 0; i < listened.size(); ++i) {
+            BOOST_TEST(listened[i].first == logged[i].first, pc << " " << event << " #" << i);
+            pairs.push_back({logged[i].second, listened[i].second});
+          }
+        }
+      }
+      BOOST_REQUIRE(!pairs.empty());
+      std::vector<double> offsets;
+      for (const auto& [l, p] : pairs) offsets.push_back(l - p);
+      std::nth_element(offsets.begin(), offsets.begin() + static_cast<std::ptrdiff_t>(offsets.size() / 2), offsets.end());
+      const double offset = offsets[offsets.size() / 2];
+      for (const auto& [l, p] : pairs) {
+        worst = std::max(worst, std::fabs(l - p - offset));
+        BOOST_TEST(std::fabs(l - p - offset) < uncertainty);
+      }
+      compared += pairs.size();
+    }
+  }
+  BOOST_TEST(compared >= 40u);
+  BOOST_TEST_MESSAGE("log vs listener times: " << compared << " events, largest difference " << worst << " ms");
+}
