@@ -14,6 +14,7 @@
 #include "connstate/harness/line_reader.h"
 #include "connstate/peer_connection_model.h"
 #include "connstate/trace/trace.h"
+#include "internal/number_text.h"
 #include "internal/partial_judge.h"
 #include "internal/transitions.h"
 
@@ -62,15 +63,6 @@ constexpr std::size_t kMaxPending = 1u << 16;  // per type; older ones are decla
 
 std::string_view state_name(std::size_t type, std::uint8_t v) {
   return type == kIcs ? to_string(static_cast<IceConnectionState>(v)) : to_string(static_cast<PeerConnectionState>(v));
-}
-
-std::string fmt_ms(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  std::string s = buf;
-  while (!s.empty() && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
 }
 
 bool valid_transport_id(std::string_view id) {
@@ -345,8 +337,8 @@ struct TraceChecker::Impl {
       f.cause_t_ms = e.cause_t;
       f.cause_line = e.cause_line;
       f.cause = e.cause;
-      f.message = std::move(msg) + " (skew " + fmt_ms(skew) + " ms, reorder window " +
-                  fmt_ms(opt.reorder_window_ms) + " ms)";
+      f.message = std::move(msg) + " (skew " + internal::number_text(skew) + " ms, reorder window " +
+                  internal::number_text(opt.reorder_window_ms) + " ms)";
       add_finding(pc, std::move(f), step_obs);
     };
     if (after_close) {
@@ -363,7 +355,7 @@ struct TraceChecker::Impl {
         f.cause_line = e.cause_line;
         f.cause = e.cause;
         f.message = label + " delivered after close() (line " + std::to_string(pc.close_line) + "), " +
-                    fmt_ms(skew) + " ms after its cause; the spec fires it in the task of its cause, before close()";
+                    internal::number_text(skew) + " ms after its cause; the spec fires it in the task of its cause, before close()";
         add_finding(pc, std::move(f), step_obs);
       }
     } else if (e.cause_line > line_obs) {
@@ -569,7 +561,7 @@ struct TraceChecker::Impl {
                     "browsers fire none; close() sets the slot to closed without an event";
       } else {
         if (opt.reorder_window_ms > 0 && skew <= opt.reorder_window_ms) f.severity = Verdict::NonStrict;
-        f.message = target + " statechange '" + std::string(state_text) + "' " + fmt_ms(skew) +
+        f.message = target + " statechange '" + std::string(state_text) + "' " + internal::number_text(skew) +
                     " ms after close() (line " + std::to_string(pc.close_line) +
                     "): the ICE task aborts on [[IsClosed]], and close() sets the slot to closed without an event" +
                     (f.severity == Verdict::NonStrict ? " (within the reorder window)" : "");
@@ -676,8 +668,8 @@ struct TraceChecker::Impl {
       Finding f = finding(FindingKind::AfterClose, Verdict::Fail, "pc", std::string(kTypeName[type]),
                           rule_ref(EventRuleId::CloseNoEvent));
       f.observed = std::string(state_text);
-      f.message = std::string(kTypeName[type]) + " '" + std::string(state_text) + "' " + fmt_ms(t - pc.close_t) +
-                  " ms after close() (line " + std::to_string(pc.close_line) +
+      f.message = std::string(kTypeName[type]) + " '" + std::string(state_text) + "' " +
+                  internal::number_text(t - pc.close_t) + " ms after close() (line " + std::to_string(pc.close_line) +
                   "): close() fires no event and every later task aborts on [[IsClosed]]";
       add_finding(pc, std::move(f));
       return;
@@ -982,8 +974,8 @@ struct TraceChecker::Impl {
     t = *tv;
     if (t < last_t) {
       add_problem(pc, line,
-                  "t_ms " + fmt_ms(t) + " is lower than " + fmt_ms(last_t) + " on line " + std::to_string(last_t_line) +
-                      " (t_ms must not decrease)",
+                  "t_ms " + internal::number_text(t) + " is lower than " + internal::number_text(last_t) + " on line " +
+                      std::to_string(last_t_line) + " (t_ms must not decrease)",
                   "event used in line order");
     }
     last_t = t;
@@ -1296,7 +1288,7 @@ std::string trace_id(const std::string& path, const std::string& root) {
 }
 
 std::string finding_text(const Finding& f) {
-  std::string s = fmt_ms(f.t_ms) + " ms line " + std::to_string(f.line) + ": " + std::string(to_string(f.kind)) +
+  std::string s = internal::number_text(f.t_ms) + " ms line " + std::to_string(f.line) + ": " + std::string(to_string(f.kind)) +
                   " [" + std::string(harness::to_string(f.severity)) + "] " + f.target + " " + f.event;
   s += " — expected " + (f.expected.empty() ? std::string("no event") : "'" + f.expected + "'") + ", observed " +
        (f.observed.empty() ? std::string("nothing") : "'" + f.observed + "'");

@@ -13,6 +13,7 @@
 #include "connstate/harness/json_input.h"
 #include "connstate/states.h"
 #include "connstate/trace/trace.h"
+#include "internal/number_text.h"
 #include "internal/gunzip.h"
 
 namespace connstate::trace {
@@ -178,15 +179,6 @@ bool parse_time_text(std::string_view text, double& ms, bool day_first) {
 // value of another unit, and would make every time difference in the trace meaningless.
 constexpr double kEarliestMs = 631152000000.0, kLatestMs = 7258118400000.0;
 
-std::string num(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  std::string s = buf;
-  while (!s.empty() && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
-
 std::string iso(double epoch) {
   const time_t secs = static_cast<time_t>(std::floor(epoch / 1000.0));
   std::tm tm{};
@@ -332,7 +324,7 @@ struct TimeReader {
       throw FieldError(at, "a time must be a number (epoch milliseconds) or a string");
     }
     if (!(ms >= kEarliestMs && ms <= kLatestMs))
-      throw FieldError(at, num(ms) + " is not a time a browser wrote (epoch milliseconds between 1990 and 2200)");
+      throw FieldError(at, internal::number_text(ms) + " is not a time a browser wrote (epoch milliseconds between 1990 and 2200)");
     return ms;
   }
 };
@@ -461,7 +453,7 @@ std::string import_document(const json::value& doc, const std::string& file, Imp
         }
         if (!t) throw FieldError(eat, "an updateLog entry needs a \"timestamp\" or a \"time\"");
         if (*t < last_t) {
-          sum.warnings.push_back(eat + ": its time is " + num(last_t - *t) +
+          sum.warnings.push_back(eat + ": its time is " + internal::number_text(last_t - *t) +
                                  " ms before the entry above it; kept in log order at the time above");
           t = last_t;
         }
@@ -646,10 +638,10 @@ std::string import_document(const json::value& doc, const std::string& file, Imp
   std::string out = "{\"format\":\"connstate-trace\",\"version\":1,\"stack\":\"chromium\",\"stack_version\":" +
                     harness::json_string(version) + ",\"scenario\":\"webrtc-internals dump\",\"recorded\":" +
                     harness::json_string(recorded >= kEarliestMs ? iso(recorded) : "") +
-                    ",\"pc_events\":true,\"transport_events\":\"sampled\",\"time_uncertainty_ms\":" + num(uncertainty) +
+                    ",\"pc_events\":true,\"transport_events\":\"sampled\",\"time_uncertainty_ms\":" + internal::number_text(uncertainty) +
                     ",\"source\":\"webrtc-internals\",\"dump\":" + harness::json_string(file) +
                     ",\"dump_shape\":" + harness::json_string(shape) + ",\"user_agent\":" + harness::json_string(ua) + "}\n";
-  for (const auto& l : lines) out += "{\"t_ms\":" + num(l.t - origin) + l.text + "\n";
+  for (const auto& l : lines) out += "{\"t_ms\":" + internal::number_text(l.t - origin) + l.text + "\n";
   return out;
 }
 

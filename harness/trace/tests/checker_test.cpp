@@ -559,20 +559,22 @@ std::string sample(double t, const std::string& target, const std::string& state
          R"(","event":"sample","state":")" + state + "\"}";
 }
 
+// A connect as a dump logs it (the header and four events), then `more`.
+std::vector<std::string> sampled_connect(const std::vector<std::string>& more) {
+  std::vector<std::string> lines = {kSampledHeader, ev(0, "iceconnectionstatechange", "checking"),
+                                    ev(1, "connectionstatechange", "connecting"),
+                                    ev(40, "iceconnectionstatechange", "connected"),
+                                    ev(90, "connectionstatechange", "connected")};
+  lines.insert(lines.end(), more.begin(), more.end());
+  return lines;
+}
+
 // A Chromium-like path failure as a dump shows it: samples while connected, none after.
 std::vector<std::string> sampled_path_failure() {
-  return {kSampledHeader,
-          ev(0, "iceconnectionstatechange", "checking"),
-          ev(1, "connectionstatechange", "connecting"),
-          ev(40, "iceconnectionstatechange", "connected"),
-          ev(90, "connectionstatechange", "connected"),
-          sample(1000, "ice:a.T01", "connected"),
-          sample(1000, "dtls:a.T01", "connected"),
-          sample(2000, "ice:a.T01", "connected"),
-          sample(2000, "dtls:a.T01", "connected"),
-          ev(7000, "iceconnectionstatechange", "disconnected"),
-          ev(7001, "connectionstatechange", "disconnected"),
-          ev(17000, "connectionstatechange", "failed")};
+  return sampled_connect({sample(1000, "ice:a.T01", "connected"), sample(1000, "dtls:a.T01", "connected"),
+                          sample(2000, "ice:a.T01", "connected"), sample(2000, "dtls:a.T01", "connected"),
+                          ev(7000, "iceconnectionstatechange", "disconnected"),
+                          ev(7001, "connectionstatechange", "disconnected"), ev(17000, "connectionstatechange", "failed")});
 }
 
 }  // namespace
@@ -650,14 +652,8 @@ BOOST_AUTO_TEST_CASE(partial_needs_unshown_state_names_it_and_the_last_sample) {
 BOOST_AUTO_TEST_CASE(partial_unexplained_sample) {
   // iceState 'disconnected' between two pc events that say nothing changed: a state change that fired no
   // iceconnectionstatechange (or a log that lost it).
-  const std::vector<std::string> lines = {kSampledHeader,
-                                          ev(0, "iceconnectionstatechange", "checking"),
-                                          ev(1, "connectionstatechange", "connecting"),
-                                          ev(40, "iceconnectionstatechange", "connected"),
-                                          ev(90, "connectionstatechange", "connected"),
-                                          sample(1000, "ice:a.T01", "connected"),
-                                          sample(2000, "ice:a.T01", "disconnected"),
-                                          sample(3000, "ice:a.T01", "connected")};
+  const auto lines = sampled_connect({sample(1000, "ice:a.T01", "connected"), sample(2000, "ice:a.T01", "disconnected"),
+                                      sample(3000, "ice:a.T01", "connected")});
   const auto r = check(lines);
   const Finding& f = only(pc(r), FindingKind::UnexplainedSample);
   BOOST_TEST(pc(r).verdict == Verdict::Informational);
