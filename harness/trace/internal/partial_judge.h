@@ -8,8 +8,9 @@
 //  1. Could ANY transport states produce this sequence of pc events? The search runs the
 //     event model (PeerConnectionModel) over every assignment of up to `hidden_transports`
 //     anonymous transports, every legal state change one at a time, and keeps the model states
-//     whose events so far equal the delivered ones. An event no state can produce is
-//     `impossible` (a fail); it is then left out and the search goes on.
+//     whose events so far equal the delivered ones. Where no state can go on, either an event the
+//     spec requires is `missing` from the trace (the stack left it out) or the delivered event is
+//     `impossible` — whichever lets the search go further (both fail); the search then goes on.
 //  2. Could the transport states the trace DOES show produce it? The same search over the
 //     transports the trace names, where every sample must hold at its time and every change
 //     must be shown: by the next sample of that transport, by the iceconnectionstatechange it
@@ -62,10 +63,11 @@ struct PartialInput {
 };
 
 struct PartialFinding {
-  enum class Kind : std::uint8_t { Impossible, NeedsUnshownState, UnexplainedSample };
+  enum class Kind : std::uint8_t { Impossible, Missing, NeedsUnshownState, UnexplainedSample };
   Kind kind = Kind::Impossible;
   std::size_t event = 0;     // index into PartialInput::events (Impossible, NeedsUnshownState)
   std::size_t sample = 0;    // index into PartialInput::samples (UnexplainedSample)
+  std::size_t missing_type = 0;  // Missing: kIceConnectionEvent or kConnectionEvent (`expected` is its value)
   RuleId rule = RuleId::Pcs2025New;  // the state-table row at stake (not for UnexplainedSample)
   std::string expected;      // what would have to be true ("dtls failed")
   std::string message;

@@ -1119,6 +1119,17 @@ struct TraceChecker::Impl {
                              : std::string(to_string(static_cast<DtlsTransportState>(smp.value)));
         f.rule = rule_ref(smp.ice ? EventRuleId::IceTask : EventRuleId::ConnectionUpdate);
         step = smp.step;
+      } else if (pf.kind == internal::PartialFinding::Kind::Missing) {
+        const internal::PartialEvent& ev = in.events[pf.event];
+        f.kind = FindingKind::Missing;
+        f.severity = Verdict::Fail;
+        f.t_ms = ev.t;
+        f.line = ev.line;
+        f.target = "pc";
+        f.event = std::string(kTypeName[pf.missing_type]);
+        f.expected = pf.expected;
+        f.rule = rule_ref(pf.rule);
+        step = ev.step;
       } else {
         const internal::PartialEvent& ev = in.events[pf.event];
         const bool impossible = pf.kind == internal::PartialFinding::Kind::Impossible;

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 
@@ -23,6 +25,7 @@ constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 constexpr std::uint32_t kWindow = 32;
 // Each finding restarts a search; a pc with more than this many is reported as it stands.
 constexpr std::size_t kMaxFindings = 64;
+constexpr std::uint8_t kSameStep = 0x20;
 
 struct Item {
   bool event = true;       // an event (else a sample)
@@ -36,6 +39,10 @@ struct Node {
   std::uint32_t next = 0;        // the first item not consumed
   std::uint32_t mask = 0;        // bit k: item next + k consumed (bit 0 is always clear)
   std::uint16_t violations = 0;  // states entered against the evidence for the watched event
+  bool skip_used = false;        // the allowance of the first unconsumed event has been used
+  // The event left out under the watched allowance: type * 8 + value + 1, plus kSameStep when the
+  // step that left it out also delivered the watched event (the likeliest reading).
+  std::uint8_t watched_skip = 0;
 };
 
 struct Key {
@@ -62,6 +69,10 @@ struct Search {
   bool evidence = false;  // question 2: samples hold, changes must be shown
   std::vector<char> waived;          // per event: the steps up to it may use unshown states
   std::uint32_t watch = kNone;       // the event whose needed states are collected
+  // Per event: up to it, one event the spec fires may be missing from the trace (a stack that left it
+  // out); `watch_skip` is the allowance whose left-out event is collected.
+  std::vector<char> allow_skip;
+  std::uint32_t watch_skip = kNone;
   // Item indices of each (transport, field)'s samples, ascending: [transport * 2 + (ice ? 0 : 1)].
   std::vector<std::vector<std::uint32_t>> field_items;
 
@@ -71,6 +82,8 @@ struct Search {
   std::uint32_t blamed = kNone;                // item the deepest nodes could not consume
   std::vector<std::uint16_t> watched;          // violation masks of the explanations found
   std::vector<std::uint16_t> deepest_masks;
+  std::vector<std::uint8_t> skipped;           // events left out under `watch_skip` by the explanations found
+  std::vector<std::uint8_t> deepest_skipped;
   std::size_t nodes = 0;
 
   explicit Search(const PartialInput& i) : in(i) {}
@@ -133,16 +146,18 @@ struct Search {
     states = states << 3 | static_cast<unsigned>(n.model.ice_connection_state());
     states = states << 3 | (pcs ? static_cast<unsigned>(*pcs) : 7u);
     states = states << 13 | n.violations;
+    states = states << 7 | static_cast<unsigned>(n.skip_used) << 6 | n.watched_skip;
     return Key{states, static_cast<std::uint64_t>(n.next) << 32 | n.mask};
   }
 
-  // Matches the pc events a step fired with available items, in order; false when one has none.
-  bool match(Node& c, const StepResult& r, bool& fired_ics) {
-    fired_ics = false;
+  // Matches the pc events a step fired with available items, in order; false when one has none
+  // (unless the allowance of the first unconsumed event, `first`, lets one go missing).
+  bool match(Node& c, const StepResult& r, std::uint32_t first) {
+    const bool allowance = first != kNone && first < allow_skip.size() && allow_skip[first];
+    bool skipped_here = false;
     for (const Event& e : r.events) {
       if (!e.is_pc_event()) continue;
       const std::size_t type = e.type == EventType::IceConnectionStateChange ? kIceConnectionEvent : kConnectionEvent;
-      fired_ics |= type == kIceConnectionEvent;
       std::uint32_t found = kNone;
       for (std::uint32_t j = c.next; j < items.size() && j - c.next < kWindow; ++j) {
         if (!items[j].event) continue;
@@ -152,8 +167,17 @@ struct Search {
           break;
         }
       }
-      if (found == kNone) return false;
+      if (found == kNone) {
+        if (!allowance || c.skip_used) return false;
+        c.skip_used = skipped_here = true;
+        if (first == watch_skip) c.watched_skip = static_cast<std::uint8_t>(type * 8 + e.state + 1);
+        continue;
+      }
       consume(c, found);
+    }
+    if (c.skip_used && earliest_event(c) != first) {  // a new event, a new allowance
+      c.skip_used = false;
+      if (first == watch_skip && skipped_here) c.watched_skip |= kSameStep;
     }
     return true;
   }
@@ -196,17 +220,26 @@ struct Search {
       for (const auto& [k, n] : layers[layer]) stuck_at[layer] = std::min(stuck_at[layer], n.next);
       if (layer + 1 < total || layers[total].empty()) {
         deepest_masks.clear();
-        for (const auto& [k, n] : layers[layer]) deepest_masks.push_back(n.violations);
+        deepest_skipped.clear();
+        for (const auto& [k, n] : layers[layer]) {
+          deepest_masks.push_back(n.violations);
+          deepest_skipped.push_back(n.watched_skip);
+        }
       }
       std::unordered_map<Key, Node, KeyHash>().swap(layers[layer]);
     }
     accepted = !layers[total].empty();
     if (!accepted) blamed = stuck_at[deepest];
     // What the explanations needed: those that deliver every event; else those that got furthest.
-    if (accepted)
-      for (const auto& [k, n] : layers[total]) watched.push_back(n.violations);
-    else
+    if (accepted) {
+      for (const auto& [k, n] : layers[total]) {
+        watched.push_back(n.violations);
+        skipped.push_back(n.watched_skip);
+      }
+    } else {
       watched = deepest_masks;
+      skipped = deepest_skipped;
+    }
   }
 
   template <class Insert> void expand(const Node& n, std::size_t layer, Insert& insert) {
@@ -224,7 +257,7 @@ struct Search {
         insert(std::move(c), layer);
       }
     }
-    const std::uint32_t first_event = (evidence || !waived.empty()) ? earliest_event(n) : kNone;
+    const std::uint32_t first_event = (evidence || !waived.empty() || !allow_skip.empty()) ? earliest_event(n) : kNone;
     const bool waiver = first_event != kNone && first_event < waived.size() && waived[first_event];
     for (std::size_t t = 0; t < transports; ++t) {
       const auto tid = static_cast<TransportId>(t);
@@ -251,8 +284,7 @@ struct Search {
             if (!waiver) continue;
             if (first_event == watch) c.violations |= violation_bit(ice, to);  // kept to the end: part of the key
           }
-          bool fired_ics = false;
-          if (!match(c, r, fired_ics)) continue;
+          if (!match(c, r, first_event)) continue;
           insert(std::move(c), layer);
         }
       }
@@ -382,35 +414,99 @@ PartialResult judge_partial(const PartialInput& in) {
   const std::size_t n_events = in.events.size();
   if (n_events == 0) return result;
 
-  // Question 1: could any transport states produce the events? An event none can produce is
-  // reported and left out, and the search runs again on the rest.
-  std::vector<char> impossible(n_events, 0);
-  for (std::size_t round = 0; round < kMaxFindings; ++round) {
-    Search s(in);
-    s.transports = std::max<std::size_t>(1, std::min<std::size_t>(in.hidden_transports, 6));
-    s.anonymous = true;
+  // Question 1: could any transport states produce the events? Where none can, either one event
+  // the spec requires is missing from the trace (the stack left it out), or the delivered event
+  // itself is impossible; whichever lets the search go further is reported, and the search goes on.
+  std::vector<char> impossible(n_events, 0), allow_skip(n_events, 0);
+  const std::size_t hidden = std::max<std::size_t>(1, std::min<std::size_t>(in.hidden_transports, 6));
+  // How far a search got: past every event, else the event it stopped at.
+  auto progress = [&](const Search& s) -> std::size_t { return s.accepted ? n_events + 1 : s.items[s.blamed].index; };
+  auto question1 = [&](std::uint32_t watch_skip) {
+    auto s = std::make_unique<Search>(in);
+    s->transports = hidden;
+    s->anonymous = true;
+    s->allow_skip = allow_skip;
+    s->watch_skip = watch_skip;
     for (std::uint32_t e = 0; e < n_events; ++e)
-      if (!impossible[e]) s.items.push_back({true, e, in.events[e].t, in.events[e].line});
-    s.run();
-    if (s.exhausted) {
-      result.note = "not judged: the search over " + std::to_string(s.transports) + " transports exceeded " +
-                    std::to_string(in.max_nodes) + " states";
-      result.findings.clear();
+      if (!impossible[e]) s->items.push_back({true, e, in.events[e].t, in.events[e].line});
+    s->run();
+    return s;
+  };
+  auto exhausted_note = [&] {
+    result.note = "not judged: the search over " + std::to_string(hidden) + " transports exceeded " +
+                  std::to_string(in.max_nodes) + " states";
+    result.findings.clear();
+  };
+  for (std::size_t round = 0; round < kMaxFindings; ++round) {
+    const auto s = question1(kNone);
+    if (s->exhausted) {
+      exhausted_note();
       return result;
     }
-    if (s.accepted) break;
-    const std::uint32_t e = s.items[s.blamed].index;
-    impossible[e] = 1;
+    if (s->accepted) break;
+    const std::uint32_t e = s->items[s->blamed].index;
     const PartialEvent& ev = in.events[e];
+    // Candidate 1: an event the spec fires on the way to this one is missing from the trace.
+    std::optional<std::uint8_t> left_out;
+    std::size_t with_missing = 0;
+    if (!allow_skip[e]) {
+      allow_skip[e] = 1;
+      const auto m = question1(e);
+      allow_skip[e] = 0;
+      if (m->exhausted) {
+        exhausted_note();
+        return result;
+      }
+      // The event left out by the step that delivered this one, if some explanation has that; else the
+      // one most explanations leave out.
+      std::map<std::uint8_t, std::size_t> votes;
+      for (auto code : m->skipped)
+        if (code) ++votes[code];
+      std::size_t best = 0;
+      for (const auto& [code, count] : votes) {
+        const std::size_t score = count + ((code & kSameStep) ? m->skipped.size() + 1 : 0);
+        if (score > best) {
+          best = score;
+          left_out = static_cast<std::uint8_t>(code & ~kSameStep);
+        }
+      }
+      with_missing = progress(*m);
+    }
+    // Candidate 2: the delivered event itself is impossible.
+    impossible[e] = 1;
+    const auto r = question1(kNone);
+    impossible[e] = 0;
+    if (r->exhausted) {
+      exhausted_note();
+      return result;
+    }
+    const std::size_t without = progress(*r);
     PartialFinding f;
-    f.kind = PartialFinding::Kind::Impossible;
     f.event = e;
-    f.rule = rule_for_value(in.profile, ev.type, ev.value);
-    f.message = std::string(ev.type == kIceConnectionEvent ? "iceconnectionstatechange" : "connectionstatechange") + " '" +
-                std::string(value_name(ev.type, ev.value)) + "' cannot come here under " +
-                std::string(to_string(in.profile)) + ": no states of up to " + std::to_string(s.transports) +
-                " transports, changing one at a time, deliver the events so far and then this one (before it, " +
-                context_before(in, e) + ")";
+    if (left_out && with_missing >= without) {
+      allow_skip[e] = 1;
+      const std::size_t type = (*left_out - 1) / 8;
+      const auto value = static_cast<std::uint8_t>((*left_out - 1) % 8);
+      f.kind = PartialFinding::Kind::Missing;
+      f.rule = rule_for_value(in.profile, type, value);
+      f.expected = std::string(value_name(type, value));
+      f.missing_type = type;
+      f.message = std::string(type == kIceConnectionEvent ? "iceconnectionstatechange" : "connectionstatechange") + " '" +
+                  f.expected + "' is missing: under " + std::string(to_string(in.profile)) +
+                  " no transport states deliver the events so far and then " +
+                  (ev.type == kIceConnectionEvent ? "iceconnectionstatechange" : "connectionstatechange") + " '" +
+                  std::string(value_name(ev.type, ev.value)) + "' (line " + std::to_string(ev.line) +
+                  ") without it (before that event, " + context_before(in, e) + ")";
+    } else {
+      impossible[e] = 1;
+      f.kind = PartialFinding::Kind::Impossible;
+      f.rule = rule_for_value(in.profile, ev.type, ev.value);
+      f.message = std::string(ev.type == kIceConnectionEvent ? "iceconnectionstatechange" : "connectionstatechange") +
+                  " '" + std::string(value_name(ev.type, ev.value)) + "' cannot come here under " +
+                  std::string(to_string(in.profile)) + ": no states of up to " + std::to_string(hidden) +
+                  " transports, changing one at a time, deliver the events so far and then this one (before it, " +
+                  context_before(in, e) + ")";
+    }
     result.findings.push_back(std::move(f));
   }
   if (in.transports.empty() || in.samples.empty()) return result;
@@ -422,6 +518,7 @@ PartialResult judge_partial(const PartialInput& in) {
     s.anonymous = false;
     s.evidence = true;
     s.waived = waived;
+    s.allow_skip = allow_skip;
     std::vector<Item> items;
     for (std::uint32_t e = 0; e < n_events; ++e)
       if (!impossible[e] && !beyond[e]) items.push_back({true, e, in.events[e].t, in.events[e].line});

@@ -703,3 +703,19 @@ BOOST_AUTO_TEST_CASE(partial_header_values_are_checked) {
                         ev(0, "iceconnectionstatechange", "checking")});
   BOOST_TEST(r.problems_total == 2u);
 }
+
+BOOST_AUTO_TEST_CASE(partial_missing_event_is_named) {
+  // No transport line; the stack never fires connectionstatechange 'connecting' (as pion 3.1 does):
+  // the events cannot all come from transport states unless that one is left out.
+  const std::vector<std::string> lines = {kHeader, ev(0, "iceconnectionstatechange", "checking"),
+                                          ev(40, "iceconnectionstatechange", "connected"),
+                                          ev(90, "connectionstatechange", "connected")};
+  const auto r = check(lines);
+  const Finding& f = only(pc(r), FindingKind::Missing);
+  BOOST_TEST(pc(r).verdict == Verdict::Fail);
+  BOOST_TEST(f.event == "connectionstatechange");
+  BOOST_TEST(f.expected == "connecting");
+  BOOST_TEST(f.line == 2u);
+  BOOST_TEST(f.rule.id == "pcs-2025.connecting");
+  BOOST_TEST(pc(r).findings_total == 1u);
+}
