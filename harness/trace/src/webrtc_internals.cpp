@@ -692,7 +692,8 @@ std::string import_webrtc_internals(std::string_view bytes, const std::string& f
   json::value doc;
   {
     const auto end = text.find_last_not_of(" \t\r\n");
-    json::stream_parser p;
+    // The document lives only while it is read: one arena for all of it instead of a malloc per value.
+    json::stream_parser p(json::make_shared_resource<json::monotonic_resource>());
     boost::system::error_code ec;
     const std::size_t n = p.write_some(text.data(), text.size(), ec);
     if (!ec) p.finish(ec);
