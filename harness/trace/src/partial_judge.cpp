@@ -23,8 +23,9 @@ constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 // one (a bit per item in Node::mask); the order tolerance is milliseconds, so this is never
 // the limit in practice.
 constexpr std::uint32_t kWindow = 32;
-// Each finding restarts a search; a pc with more than this many is reported as it stands.
-constexpr std::size_t kMaxFindings = 64;
+// Each finding costs a search or two over the whole pc; after this many the rest of the pc is left
+// unjudged, with a note (a stack that breaks a rule this often has shown it).
+constexpr std::size_t kMaxFindings = 16;
 constexpr std::uint8_t kSameStep = 0x20;
 
 struct Item {
@@ -437,21 +438,27 @@ PartialResult judge_partial(const PartialInput& in) {
                   std::to_string(in.max_nodes) + " states";
     result.findings.clear();
   };
-  for (std::size_t round = 0; round < kMaxFindings; ++round) {
-    const auto s = question1(kNone);
-    if (s->exhausted) {
+  // Each round reuses the search of the fix it chose: its settings are the next round's.
+  std::unique_ptr<Search> q1 = question1(kNone);
+  for (std::size_t round = 0;; ++round) {
+    if (round == kMaxFindings) {
+      result.note = "judged up to " + std::to_string(kMaxFindings) + " findings; the events after the last one were not";
+      return result;
+    }
+    if (q1->exhausted) {
       exhausted_note();
       return result;
     }
-    if (s->accepted) break;
-    const std::uint32_t e = s->items[s->blamed].index;
+    if (q1->accepted) break;
+    const std::uint32_t e = q1->items[q1->blamed].index;
     const PartialEvent& ev = in.events[e];
     // Candidate 1: an event the spec fires on the way to this one is missing from the trace.
     std::optional<std::uint8_t> left_out;
     std::size_t with_missing = 0;
+    std::unique_ptr<Search> m;
     if (!allow_skip[e]) {
       allow_skip[e] = 1;
-      const auto m = question1(e);
+      m = question1(e);
       allow_skip[e] = 0;
       if (m->exhausted) {
         exhausted_note();
@@ -474,7 +481,7 @@ PartialResult judge_partial(const PartialInput& in) {
     }
     // Candidate 2: the delivered event itself is impossible.
     impossible[e] = 1;
-    const auto r = question1(kNone);
+    auto r = question1(kNone);
     impossible[e] = 0;
     if (r->exhausted) {
       exhausted_note();
@@ -485,6 +492,7 @@ PartialResult judge_partial(const PartialInput& in) {
     f.event = e;
     if (left_out && with_missing >= without) {
       allow_skip[e] = 1;
+      q1 = std::move(m);
       const std::size_t type = (*left_out - 1) / 8;
       const auto value = static_cast<std::uint8_t>((*left_out - 1) % 8);
       f.kind = PartialFinding::Kind::Missing;
@@ -499,6 +507,7 @@ PartialResult judge_partial(const PartialInput& in) {
                   ") without it (before that event, " + context_before(in, e) + ")";
     } else {
       impossible[e] = 1;
+      q1 = std::move(r);
       f.kind = PartialFinding::Kind::Impossible;
       f.rule = rule_for_value(in.profile, ev.type, ev.value);
       f.message = std::string(ev.type == kIceConnectionEvent ? "iceconnectionstatechange" : "connectionstatechange") +
@@ -540,10 +549,19 @@ PartialResult judge_partial(const PartialInput& in) {
                   " transports for this pc (at most 6 are searched)";
     return result;
   }
-  for (std::size_t round = 0; round < kMaxFindings; ++round) {
-    Search s(in);
-    build(s);
-    s.run();
+  auto question2 = [&]() {
+    auto q = std::make_unique<Search>(in);
+    build(*q);
+    q->run();
+    return q;
+  };
+  std::unique_ptr<Search> current = question2();
+  for (std::size_t round = 0;; ++round) {
+    if (round == kMaxFindings) {
+      result.note = "the transport samples were used up to " + std::to_string(kMaxFindings) + " findings";
+      return result;
+    }
+    Search& s = *current;
     if (s.exhausted) {
       result.note = "the transport samples were not fully used: the search exceeded " + std::to_string(in.max_nodes) + " states";
       return result;
@@ -563,15 +581,19 @@ PartialResult judge_partial(const PartialInput& in) {
       f.message = "the sample " + what + " fits no sequence of transport states that delivers the pc events around it"
                   " (a state change that fires no event, or events the trace does not have)";
       result.findings.push_back(std::move(f));
+      current = question2();
       continue;
     }
     const std::uint32_t e = blamed.index;
     if (waived[e]) {  // reported already, and still in the way: leave it out of question 2
       beyond[e] = 1;
+      current = question2();
       continue;
     }
-    // Run again with the evidence waived up to this event, collecting what the states had to be.
-    Search w(in);
+    // Run again with the evidence waived up to this event, collecting what the states had to be;
+    // that search is the next round's.
+    auto next = std::make_unique<Search>(in);
+    Search& w = *next;
     waived[e] = 1;
     build(w);
     w.watch = e;
@@ -605,6 +627,7 @@ PartialResult judge_partial(const PartialInput& in) {
                   " the trace shows for this pc";
     }
     result.findings.push_back(std::move(f));
+    current = explained ? std::move(next) : question2();
   }
   return result;
 }
