@@ -172,7 +172,9 @@ async function saveDump(internals) {
   const failure = await download.failure();
   if (failure) throw new Error(`download failed: ${failure}`);
   await download.saveAs(dumpPath);
-  const sha256 = crypto.createHash('sha256').update(fs.readFileSync(dumpPath)).digest('hex');
+  const hash = crypto.createHash('sha256');  // a Transform stream: end() it, then read the hash
+  hash.end(fs.readFileSync(dumpPath));
+  const sha256 = hash.read().toString('hex');
   // The provenance goes beside the dump (never into it): one JSON line on stderr.
   console.error(JSON.stringify({ dump: path.basename(dumpPath), page_file_name: download.suggestedFilename(), scenario,
     chromium: version, recorded: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), compressed, sha256,
