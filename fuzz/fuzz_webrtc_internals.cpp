@@ -1,10 +1,13 @@
 // fuzz_webrtc_internals.cpp — the chrome://webrtc-internals importer (connstate::trace) on arbitrary text.
 //
 // Hunts for: crashes, leaks, undefined behaviour, unbounded memory and any exception other
-// than InputError when `connstate import` reads a dump: updateLog entries, stats series
-// (with "values" as an array or as JSON text inside a string), the three time formats of
-// parse_dump_time(). An import that succeeds must produce what the checker can read: every
-// line of the trace is a JSON object (else the target aborts), and the trace is then checked.
+// than InputError when `connstate import` reads a dump: gzip data (the page's default
+// download), updateLog entries of every shape Chromium wrote, stats series (with "values" as
+// an array or as JSON text inside a string, with or without per-sample timestamps), the time
+// formats of parse_dump_time(). An import that succeeds must produce what the checker can read:
+// every line of the trace is a JSON object (else the target aborts), and the trace is then
+// checked, which runs the partial-trace search on every pc. The seeds include the real Chromium
+// 156 dumps of cases/traces/chromium-internals/.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -26,9 +29,9 @@ namespace {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  // Budget guard: real dumps run to megabytes, but their structure repeats; 64 KiB holds
-  // every shape (several pcs, long stats series) and keeps an execution in the milliseconds.
-  if (size > 64 * 1024) return -1;
+  // Budget guard: real dumps run to megabytes, but their structure repeats; 256 KiB holds the
+  // committed real dumps whole (the largest is 214 KB) and keeps an execution in milliseconds.
+  if (size > 256 * 1024) return -1;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   using namespace connstate;
   std::string trace_text;

@@ -108,5 +108,10 @@ write("fuzz_webrtc_internals", "chrome://webrtc-internals dump keys and values (
                         "type", "value", "UserAgent", "getUserMedia", "transport", "candidate-pair", "T01-iceState",
                         "T01-dtlsState", "1-1", "iceconnectionstatechange", "connectionstatechange",
                         "signalingstatechange", "icegatheringstatechange", "close", "setLocalDescription",
-                        "11/23/2026, 8:00:00 PM", "2026-11-23T20:00:00.000Z"]]
-    + ["-iceState", "-dtlsState", "+01:00", "1700000000000", '"[\\"new\\",\\"connected\\"]"', " AM", " PM"]))
+                        "11/23/2026, 8:00:00 PM", "2026-11-23T20:00:00.000Z", "timestamp", "T01-timestamp", "T01-type",
+                        "oniceconnectionstatechange", "onconnectionstatechange", "onsignalingstatechange",
+                        "onicegatheringstatechange", "iceConnectionStateChange", "connectionStateChange",
+                        "legacyIceConnectionStateChange", "stop", "ICEConnectionStateConnected", "UserAgentData",
+                        "fullVersionList", "23.11.2026, 20:00:00", "RTCStatsDump"]]
+    + ["-iceState", "-dtlsState", "-timestamp", "+01:00", "1700000000000", '"[\\"new\\",\\"connected\\"]"',
+       '"\\"connected\\""', " AM", " PM", b"\x1f\x8b\x08"]))

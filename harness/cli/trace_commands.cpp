@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <unistd.h>
 
 #include "commands.h"
 #include "connstate/harness/args.h"
@@ -21,6 +22,45 @@ Profile profile_option(const ArgParser& p, Profile fallback);  // reference_comm
 namespace {
 volatile bool g_trace_stop = false;
 extern "C" void on_trace_signal(int) { g_trace_stop = true; }
+
+// Whether a file is a webrtc-internals dump (by its content: connstate::trace::looks_like_dump);
+// a trace's first line is complete within the first MiB (longer lines are refused anyway).
+bool is_webrtc_internals_dump(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  std::string prefix(std::size_t{1} << 20 | 1, '\0');
+  prefix.resize(std::fread(prefix.data(), 1, prefix.size(), f));
+  std::fclose(f);
+  return looks_like_dump(prefix);
+}
+
+std::string read_dump(const std::string& path) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > kMaxDumpBytes)
+    throw InputError(path, 0, 0, "the file is larger than " + std::to_string(kMaxDumpBytes >> 20) + " MiB");
+  return read_file(path);
+}
+
+// Writes `text` to `path` whole or not at all: a temporary file beside it, renamed over it.
+void write_atomically(const std::string& path, const std::string& text) {
+  const fs::path target(path);
+  const fs::path temp = target.parent_path() / (target.filename().string() + ".tmp" + std::to_string(::getpid()));
+  std::FILE* f = std::fopen(temp.c_str(), "wb");
+  if (!f) throw UsageError("cannot write " + path);
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !ok) {
+    std::error_code ec;
+    fs::remove(temp, ec);
+    throw UsageError("cannot write " + path);
+  }
+  std::error_code ec;
+  fs::rename(temp, target, ec);
+  if (ec) {
+    fs::remove(temp, ec);
+    throw UsageError("cannot write " + path + ": " + ec.message());
+  }
+}
 }  // namespace
 
 int check_trace(const Args& args) {
@@ -34,7 +74,10 @@ int check_trace(const Args& args) {
               "duplicate, wrong-order (reordered within the window), after-close, not-closed-after-close,\n"
               "illegal-transition; each with its t_ms, line, expected vs observed and the rule (id + quote).\n"
               "Input problems are reported as FILE:LINE: message and the check goes on where it is safe.\n"
-              "FILE '-' reads stdin. Traces are streamed (constant memory).");
+              "A pc whose transport changes the trace does not show (a sampled or partial trace, or none at\n"
+              "all) is judged by what its events imply: impossible, needs-unshown-state, unexplained-sample.\n"
+              "A chrome://webrtc-internals dump (docs/webrtc-internals.md) is recognised by its content and\n"
+              "imported first. FILE '-' reads stdin. Traces are streamed (constant memory).");
   p.option("profile", "ID", "spec profile (default rec-2025; see 'connstate profiles')")
       .option("reorder-window-ms", "N", "tolerate delivery skew up to N ms between a transport change and the pc "
                                         "events it causes (non-strict instead of fail; default 0)")
@@ -52,7 +95,7 @@ int check_trace(const Args& args) {
       .option("exit-zero", "", "exit 0 even with unexpected results")
       .positional("FILE", "trace files (JSON lines); '-' for stdin");
   p.epilog("exit codes: 0 no unexpected verdict; 1 unexpected verdicts (fail, error, or against the\n"
-           "expectations); 2 bad usage or a file that cannot be opened.");
+           "expectations); 2 bad usage, a file that cannot be opened, or a dump that cannot be imported.");
   if (!p.parse(args)) return kExitOk;
   if (p.positionals().empty()) throw UsageError("no trace file given (see --help)");
 
@@ -115,14 +158,22 @@ int check_trace(const Args& args) {
       summary.interrupted = true;
       break;
     }
-    std::FILE* in = file == "-" ? stdin : std::fopen(file.c_str(), "rb");
-    if (!in) throw UsageError("cannot open trace file '" + file + "'");
     const std::string display = file == "-" ? "<stdin>" : file;
-    TraceResult t = check_stream(in, options, display, trace_id(file, root), [&](const InputProblem& pr) {
+    auto report_problem = [&](const InputProblem& pr) {
       std::fprintf(stderr, "%s:%zu: %s%s (%s)\n", display.c_str(), pr.line, pr.pc.empty() ? "" : ("pc " + pr.pc + ": ").c_str(),
                    pr.message.c_str(), pr.action.c_str());
-    });
-    if (in != stdin) std::fclose(in);
+    };
+    TraceResult t;
+    if (file != "-" && is_webrtc_internals_dump(file)) {
+      // A dump is imported in memory first (docs/webrtc-internals.md); its line numbers are the trace's.
+      const std::string trace = import_webrtc_internals(read_dump(file), file);  // throws InputError: exit 2
+      t = check_text(trace, options, display + " (imported)", trace_id(file, root), report_problem);
+    } else {
+      std::FILE* in = file == "-" ? stdin : std::fopen(file.c_str(), "rb");
+      if (!in) throw UsageError("cannot open trace file '" + file + "'");
+      t = check_stream(in, options, display, trace_id(file, root), report_problem);
+      if (in != stdin) std::fclose(in);
+    }
     for (PcResult& r : t.pcs) {
       r.expectation = expectations ? expectations->find(r.id) : nullptr;
       r.unexpected = is_unexpected(r.verdict, r.expectation, strict);
@@ -142,33 +193,31 @@ int check_trace(const Args& args) {
 }
 
 int import_trace(const Args& args) {
-  ArgParser p("connstate import", "connstate import webrtc-internals DUMP.json [-o TRACE.jsonl]",
-              "Converts a chrome://webrtc-internals dump into a format-1 trace (docs/trace-format.md):\n"
-              "pc events from each PeerConnection's updateLog, transport states from its stats\n"
-              "(RTCTransportStats iceState/dtlsState series). Transport states are sampled, so the trace\n"
-              "says \"transport_events\": \"sampled\"; check it with a reorder window of at least the\n"
-              "sample interval (docs/trace-format.md lists what a dump cannot give back).");
-  p.option("o", "FILE", "the trace to write (default: stdout)")
+  ArgParser p("connstate import", "connstate import webrtc-internals DUMP [-o TRACE.jsonl]",
+              "Converts a chrome://webrtc-internals dump (the page's \"Download the webrtc-internals dump\",\n"
+              "compressed or not) into a format-1 trace (docs/webrtc-internals.md): each PeerConnection's\n"
+              "updateLog becomes its pc events, in log order, named by the pc's key; the iceState/dtlsState\n"
+              "samples of its RTCTransportStats become `sample` lines of transport <key>.<stats id>. The\n"
+              "trace says \"transport_events\": \"sampled\", so check-trace judges each pc by what its events\n"
+              "imply (docs/trace-format.md, \"Partial traces\"). check-trace also reads a dump directly.");
+  p.option("o", "FILE", "the trace to write, whole or not at all (default: stdout)")
       .positional("webrtc-internals", "the kind of input (the only one)")
-      .positional("DUMP.json", "the dump file");
+      .positional("DUMP", "the dump file (.txt, .json, or the page's .gz)");
+  p.epilog("exit codes: 0 imported; 2 bad usage, or a file that is not a dump or is damaged (the message names\n"
+           "the place: FILE:LINE:COLUMN: /json/pointer: what is wrong).");
   if (!p.parse(args)) return kExitOk;
   const auto& pos = p.positionals();
   if (pos.size() != 2 || pos[0] != "webrtc-internals")
-    throw UsageError("usage: connstate import webrtc-internals DUMP.json [-o TRACE.jsonl]");
-  const std::string text = read_file(pos[1]);
+    throw UsageError("usage: connstate import webrtc-internals DUMP [-o TRACE.jsonl]");
   ImportSummary summary;
-  const std::string trace = import_webrtc_internals(text, pos[1], &summary);  // throws InputError
+  const std::string trace = import_webrtc_internals(read_dump(pos[1]), pos[1], &summary);  // throws InputError
   const std::string out = p.value_or("o", "");
-  if (out.empty()) {
-    std::fwrite(trace.data(), 1, trace.size(), stdout);
-  } else {
-    std::FILE* f = std::fopen(out.c_str(), "wb");
-    if (!f) throw UsageError("cannot write " + out);
-    const bool ok = std::fwrite(trace.data(), 1, trace.size(), f) == trace.size();
-    if (std::fclose(f) != 0 || !ok) throw UsageError("cannot write " + out);
-  }
-  std::fprintf(stderr, "import: %zu peer connection(s), %zu pc events, %zu transport events%s\n", summary.pcs,
-               summary.pc_events, summary.transport_events, out.empty() ? "" : (" -> " + out).c_str());
+  if (out.empty()) std::fwrite(trace.data(), 1, trace.size(), stdout);
+  else write_atomically(out, trace);
+  std::fprintf(stderr, "import: %zu peer connection(s), %zu pc events (of %zu log entries), %zu transport samples%s\n",
+               summary.pcs, summary.pc_events, summary.log_entries, summary.transport_samples,
+               out.empty() ? "" : (" -> " + out).c_str());
+  std::fprintf(stderr, "import: dump shape: %s\n", summary.shape.c_str());
   for (const auto& w : summary.warnings) std::fprintf(stderr, "import: warning: %s\n", w.c_str());
   return kExitOk;
 }

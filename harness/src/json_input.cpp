@@ -163,6 +163,18 @@ json::value parse_document(std::string_view text, const std::string& file) {
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, 0, 0, "cannot open file");
+  // One read of the known size: growing a stream buffer copied a 100 MB dump over and over.
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size >= 0) {
+    std::string out(static_cast<std::size_t>(size), '\0');
+    in.seekg(0, std::ios::beg);
+    if (in.read(out.data(), size)) return out;
+    in.clear();
+    in.seekg(0, std::ios::beg);
+  } else {
+    in.clear();  // not seekable (a pipe): read it as a stream
+  }
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();

@@ -14,6 +14,9 @@
 #include "connstate/harness/line_reader.h"
 #include "connstate/peer_connection_model.h"
 #include "connstate/trace/trace.h"
+#include "internal/number_text.h"
+#include "internal/partial_judge.h"
+#include "internal/transitions.h"
 
 namespace connstate::trace {
 
@@ -30,6 +33,9 @@ std::string_view to_string(FindingKind k) {
     case FindingKind::AfterClose: return "after-close";
     case FindingKind::NotClosedAfterClose: return "not-closed-after-close";
     case FindingKind::IllegalTransition: return "illegal-transition";
+    case FindingKind::Impossible: return "impossible";
+    case FindingKind::NeedsUnshownState: return "needs-unshown-state";
+    case FindingKind::UnexplainedSample: return "unexplained-sample";
     case FindingKind::Count_: break;
   }
   return "";
@@ -57,15 +63,6 @@ constexpr std::size_t kMaxPending = 1u << 16;  // per type; older ones are decla
 
 std::string_view state_name(std::size_t type, std::uint8_t v) {
   return type == kIcs ? to_string(static_cast<IceConnectionState>(v)) : to_string(static_cast<PeerConnectionState>(v));
-}
-
-std::string fmt_ms(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  std::string s = buf;
-  while (!s.empty() && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
 }
 
 bool valid_transport_id(std::string_view id) {
@@ -115,6 +112,12 @@ struct Pc {
   double max_matched_t = 0;
   std::string max_matched_label;
   std::uint64_t change_count = 0;
+  // Partial traces: the pc is judged at the end by what its events imply (partial_judge.h).
+  bool partial = false;                               // by the header; or, at the end, no statechange seen
+  bool had_statechange = false;                       // a transport statechange of this pc was read
+  std::vector<internal::PartialEvent> partial_events; // header-partial pcs: events before close()
+  std::vector<Deferred> unjudged;                     // events read before the pc's first statechange
+  std::vector<internal::PartialSample> samples;       // transport = index into `transports`
   bool closed = false;
   double close_t = 0;
   std::size_t close_line = 0;
@@ -143,6 +146,7 @@ struct TraceChecker::Impl {
   double now = -std::numeric_limits<double>::infinity();
   std::size_t last_t_line = 0;
   std::size_t deferred_total = 0;
+  std::unordered_map<const Pc*, std::string> partial_notes;  // why a partial judgement is incomplete
   // the line being processed
   std::size_t line = 0;
   double t = 0;
@@ -232,7 +236,7 @@ struct TraceChecker::Impl {
     else pts.push_back({s, std::string(state)});
   }
   void spec_lanes(Pc& pc) {
-    if (!pc.r.pc_events || !opt.timeline) return;
+    if (!pc.r.pc_events || !opt.timeline || pc.partial || !pc.had_statechange) return;
     set_lane(pc, lane(pc, pc.lane_ics_spec, "iceConnectionState (spec)", "ics", "new"),
              to_string(pc.model.ice_connection_state()));
     auto value = pc.model.connection_state();
@@ -249,6 +253,7 @@ struct TraceChecker::Impl {
     pc->r.pc = pc->name;
     pc->r.id = result.id + "#" + pc->name;
     pc->r.pc_events = result.header.pc_events;
+    pc->partial = pc->r.partial = result.header.partial && result.header.pc_events;
     pc->r.first_t = t;
     pc_index.emplace(pc->name, pcs.size());
     pcs.push_back(std::move(pc));
@@ -332,8 +337,8 @@ struct TraceChecker::Impl {
       f.cause_t_ms = e.cause_t;
       f.cause_line = e.cause_line;
       f.cause = e.cause;
-      f.message = std::move(msg) + " (skew " + fmt_ms(skew) + " ms, reorder window " +
-                  fmt_ms(opt.reorder_window_ms) + " ms)";
+      f.message = std::move(msg) + " (skew " + internal::number_text(skew) + " ms, reorder window " +
+                  internal::number_text(opt.reorder_window_ms) + " ms)";
       add_finding(pc, std::move(f), step_obs);
     };
     if (after_close) {
@@ -350,7 +355,7 @@ struct TraceChecker::Impl {
         f.cause_line = e.cause_line;
         f.cause = e.cause;
         f.message = label + " delivered after close() (line " + std::to_string(pc.close_line) + "), " +
-                    fmt_ms(skew) + " ms after its cause; the spec fires it in the task of its cause, before close()";
+                    internal::number_text(skew) + " ms after its cause; the spec fires it in the task of its cause, before close()";
         add_finding(pc, std::move(f), step_obs);
       }
     } else if (e.cause_line > line_obs) {
@@ -387,6 +392,17 @@ struct TraceChecker::Impl {
     return rule;
   }
 
+  // A pc event with the value its type already had (the caller has set `line` and `t` to the event's).
+  void duplicate_finding(Pc& pc, const Deferred& d) {
+    const std::string name(kTypeName[d.type]);
+    const std::string v(state_name(d.type, d.value));
+    Finding f = finding(FindingKind::Duplicate, Verdict::Fail, "pc", name,
+                        rule_ref(d.type == kIcs ? EventRuleId::IceTask : EventRuleId::ConnectionUpdate));
+    f.observed = v;
+    f.message = name + " '" + v + "' fired again with the value it already had; the spec fires only on a change";
+    add_finding(pc, std::move(f), d.step);
+  }
+
   void judge_unmatched(Pc& pc, const Deferred& d) {
     const std::size_t saved_line = line;
     const double saved_t = t;
@@ -396,11 +412,7 @@ struct TraceChecker::Impl {
     const std::string v(state_name(d.type, d.value));
     auto& q = pc.queue[d.type];
     if (d.value == d.prev) {
-      Finding f = finding(FindingKind::Duplicate, Verdict::Fail, "pc", name,
-                          rule_ref(d.type == kIcs ? EventRuleId::IceTask : EventRuleId::ConnectionUpdate));
-      f.observed = v;
-      f.message = name + " '" + v + "' fired again with the value it already had; the spec fires only on a change";
-      add_finding(pc, std::move(f), d.step);
+      duplicate_finding(pc, d);
     } else if (!q.empty()) {
       Expected e = std::move(q.front());
       q.pop_front();
@@ -459,30 +471,71 @@ struct TraceChecker::Impl {
   }
 
   // --- line handlers ------------------------------------------------------------------------------
+  // The state of a transport line; nullopt (problem recorded) when it is not one.
+  std::optional<std::uint8_t> transport_state(Pc& pc, bool is_ice, std::string_view state_text) {
+    if (is_ice) {
+      if (auto v = parse_state<IceTransportState>(state_text)) return static_cast<std::uint8_t>(*v);
+      add_problem(&pc, line, "unknown RTCIceTransportState \"" + std::string(state_text) + "\" (expected one of: " +
+                                 harness::accepted_values<IceTransportState>() + ")",
+                  "line skipped");
+    } else {
+      if (auto v = parse_state<DtlsTransportState>(state_text)) return static_cast<std::uint8_t>(*v);
+      add_problem(&pc, line, "unknown RTCDtlsTransportState \"" + std::string(state_text) + "\" (expected one of: " +
+                                 harness::accepted_values<DtlsTransportState>() + ")",
+                  "line skipped");
+    }
+    return std::nullopt;
+  }
+
+  static constexpr std::size_t kMaxSamples = 1u << 20;  // per pc; a partial judgement needs far fewer
+  static constexpr std::size_t kMaxBuffered = 1u << 20; // pc events held for a partial judgement, per pc
+
+  // A transport state as the trace shows it at this line: evidence for the partial judgement.
+  void record_sample(Pc& pc, TransportId tid, bool is_ice, std::uint8_t s) {
+    if (pc.closed) return;  // close() set every transport to closed; a later poll shows nothing of the pc
+    if (pc.samples.size() == kMaxSamples) {
+      add_problem(&pc, line, "more than " + std::to_string(kMaxSamples) + " transport samples in pc \"" + pc.name + "\"",
+                  "later samples not used as evidence");
+    }
+    if (pc.samples.size() >= kMaxSamples) return;
+    const std::uint32_t step = pc.r.timeline.step_t.empty() ? 0 : static_cast<std::uint32_t>(pc.r.timeline.step_t.size() - 1);
+    pc.samples.push_back({tid, is_ice, s, t, line, step});
+  }
+
+  // `sample`: the transport's state as polled (getStats), not an event.
+  void on_transport_sample(Pc& pc, TransportId tid, bool is_ice, std::string_view state_text) {
+    const auto s = transport_state(pc, is_ice, state_text);
+    if (!s) return;
+    const std::string target = std::string(is_ice ? "ice:" : "dtls:") + pc.transports[tid];
+    if (is_ice) pc.r.coverage.ice |= static_cast<std::uint8_t>(1u << *s);
+    else pc.r.coverage.dtls |= static_cast<std::uint8_t>(1u << *s);
+    open_step(pc, target + " sample " + std::string(state_text));
+    set_lane(pc, is_ice ? lane(pc, pc.lane_ice[tid], target, "ice", "new") : lane(pc, pc.lane_dtls[tid], target, "dtls", "new"),
+             state_text);
+    record_sample(pc, tid, is_ice, *s);
+  }
+
+  // Events read before a pc's first transport change wait (a pc may turn out to have none: a
+  // partial trace); at its first change they are judged as if read then, before the change.
+  void release_unjudged(Pc& pc) {
+    if (pc.unjudged.empty()) return;
+    for (const Deferred& d : pc.unjudged) {
+      pc.deferred.push_back(d);
+      ++deferred_total;
+    }
+    pc.unjudged.clear();
+    resolve_deferred(pc, false);
+  }
+
   void on_transport_change(Pc& pc, TransportId tid, bool is_ice, std::string_view state_text) {
     const std::string target = std::string(is_ice ? "ice:" : "dtls:") + pc.transports[tid];
-    std::uint8_t s;
-    if (is_ice) {
-      auto v = parse_state<IceTransportState>(state_text);
-      if (!v) {
-        add_problem(&pc, line, "unknown RTCIceTransportState \"" + std::string(state_text) + "\" (expected one of: " +
-                                   harness::accepted_values<IceTransportState>() + ")",
-                    "line skipped");
-        return;
-      }
-      s = static_cast<std::uint8_t>(*v);
-      pc.r.coverage.ice |= bit(*v);
-    } else {
-      auto v = parse_state<DtlsTransportState>(state_text);
-      if (!v) {
-        add_problem(&pc, line, "unknown RTCDtlsTransportState \"" + std::string(state_text) +
-                                   "\" (expected one of: " + harness::accepted_values<DtlsTransportState>() + ")",
-                    "line skipped");
-        return;
-      }
-      s = static_cast<std::uint8_t>(*v);
-      pc.r.coverage.dtls |= bit(*v);
-    }
+    const auto parsed = transport_state(pc, is_ice, state_text);
+    if (!parsed) return;
+    const std::uint8_t s = *parsed;
+    if (is_ice) pc.r.coverage.ice |= static_cast<std::uint8_t>(1u << s);
+    else pc.r.coverage.dtls |= static_cast<std::uint8_t>(1u << s);
+    if (!pc.partial && !pc.had_statechange) release_unjudged(pc);
+    pc.had_statechange = true;
     ++pc.r.transport_changes;
     const std::string label = target + " statechange " + std::string(state_text);
     open_step(pc, label);
@@ -491,6 +544,10 @@ struct TraceChecker::Impl {
     const std::uint8_t prev = is_ice ? static_cast<std::uint8_t>(pc.ice[tid]) : static_cast<std::uint8_t>(pc.dtls[tid]);
     if (is_ice) pc.ice[tid] = static_cast<IceTransportState>(s);
     else pc.dtls[tid] = static_cast<DtlsTransportState>(s);
+    if (pc.partial) record_sample(pc, tid, is_ice, s);
+    // A polled state is no event: after close() or unchanged it says nothing about the stack.
+    const bool polled = result.header.sampled;
+    if (polled && (pc.closed || s == prev)) return;
 
     if (pc.closed) {
       Finding f = finding(FindingKind::AfterClose, Verdict::Fail, target, "statechange",
@@ -504,7 +561,7 @@ struct TraceChecker::Impl {
                     "browsers fire none; close() sets the slot to closed without an event";
       } else {
         if (opt.reorder_window_ms > 0 && skew <= opt.reorder_window_ms) f.severity = Verdict::NonStrict;
-        f.message = target + " statechange '" + std::string(state_text) + "' " + fmt_ms(skew) +
+        f.message = target + " statechange '" + std::string(state_text) + "' " + internal::number_text(skew) +
                     " ms after close() (line " + std::to_string(pc.close_line) +
                     "): the ICE task aborts on [[IsClosed]], and close() sets the slot to closed without an event" +
                     (f.severity == Verdict::NonStrict ? " (within the reorder window)" : "");
@@ -524,20 +581,11 @@ struct TraceChecker::Impl {
       add_finding(pc, std::move(f));
       return;
     }
-    // Final states.
-    std::optional<EventRuleId> illegal;
-    if (is_ice) {
-      const auto p = static_cast<IceTransportState>(prev);
-      const auto n = static_cast<IceTransportState>(s);
-      if (p == IceTransportState::Closed) illegal = EventRuleId::IceClosedFinal;
-      else if (p == IceTransportState::Failed && n != IceTransportState::Checking && n != IceTransportState::Closed)
-        illegal = EventRuleId::IceFailedTerminal;
-    } else {
-      const auto p = static_cast<DtlsTransportState>(prev);
-      if (p == DtlsTransportState::Closed) illegal = EventRuleId::DtlsClosedFinal;
-      else if (p == DtlsTransportState::Failed && static_cast<DtlsTransportState>(s) != DtlsTransportState::Closed)
-        illegal = EventRuleId::DtlsFailedSticky;
-    }
+    // Final states. Between two polls an ICE restart (failed -> checking -> …) can pass unseen.
+    std::optional<EventRuleId> illegal =
+        is_ice ? internal::illegal_ice_transition(static_cast<IceTransportState>(prev), static_cast<IceTransportState>(s))
+               : internal::illegal_dtls_transition(static_cast<DtlsTransportState>(prev), static_cast<DtlsTransportState>(s));
+    if (polled && illegal == EventRuleId::IceFailedTerminal) illegal.reset();
     if (illegal) {
       const std::string from(is_ice ? to_string(static_cast<IceTransportState>(prev))
                                     : to_string(static_cast<DtlsTransportState>(prev)));
@@ -551,7 +599,7 @@ struct TraceChecker::Impl {
       add_finding(pc, std::move(f));
     }
     ++pc.change_count;
-    if (!pc.r.pc_events) return;
+    if (!pc.r.pc_events || pc.partial) return;
     const StepResult res = is_ice ? pc.model.set_ice(tid, static_cast<IceTransportState>(s))
                                   : pc.model.set_dtls(tid, static_cast<DtlsTransportState>(s));
     bool any = false;
@@ -620,13 +668,28 @@ struct TraceChecker::Impl {
       Finding f = finding(FindingKind::AfterClose, Verdict::Fail, "pc", std::string(kTypeName[type]),
                           rule_ref(EventRuleId::CloseNoEvent));
       f.observed = std::string(state_text);
-      f.message = std::string(kTypeName[type]) + " '" + std::string(state_text) + "' " + fmt_ms(t - pc.close_t) +
-                  " ms after close() (line " + std::to_string(pc.close_line) +
+      f.message = std::string(kTypeName[type]) + " '" + std::string(state_text) + "' " +
+                  internal::number_text(t - pc.close_t) + " ms after close() (line " + std::to_string(pc.close_line) +
                   "): close() fires no event and every later task aborts on [[IsClosed]]";
       add_finding(pc, std::move(f));
       return;
     }
     const Deferred d{type, v, prev, t, line, step, pc.change_count};
+    if (pc.partial) {
+      if (v == prev) duplicate_finding(pc, d);
+      else if (pc.partial_events.size() < kMaxBuffered) pc.partial_events.push_back({type, v, t, line, step});
+      else if (pc.partial_events.size() == kMaxBuffered) {
+        add_problem(&pc, line, "more than " + std::to_string(kMaxBuffered) + " pc events in a partial trace",
+                    "later events not judged");
+        pc.partial_events.push_back({type, v, t, line, step});  // once: marks the overflow
+      }
+      return;
+    }
+    if (!pc.had_statechange && pc.unjudged.size() < kMaxBuffered) {
+      pc.unjudged.push_back(d);
+      return;
+    }
+    if (!pc.had_statechange) release_unjudged(pc);  // too many to hold: judged as a complete trace
     if (!pc.deferred.empty()) {  // keep the delivery order behind held events
       pc.deferred.push_back(d);
       ++deferred_total;
@@ -826,7 +889,19 @@ struct TraceChecker::Impl {
       if (pe->is_bool()) h.pc_events = pe->get_bool();
       else add_problem(nullptr, line, "header \"pc_events\" must be true or false", "taken as true");
     }
-    if (auto te = str(o, "transport_events")) h.sampled = *te == "sampled";
+    if (const json::value* te = o.if_contains("transport_events")) {
+      const auto v = te->is_string() ? std::optional<std::string_view>(te->get_string()) : std::nullopt;
+      if (v == "sampled") h.sampled = h.partial = true;
+      else if (v == "partial") h.partial = true;
+      else if (v != "observed")
+        add_problem(nullptr, line, "header \"transport_events\" must be \"observed\", \"sampled\" or \"partial\"",
+                    "taken as \"observed\"");
+    }
+    if (const json::value* tu = o.if_contains("time_uncertainty_ms")) {
+      const auto v = number(tu);
+      if (v && std::isfinite(*v) && *v >= 0 && *v <= 3.6e6) h.time_uncertainty_ms = *v;
+      else add_problem(nullptr, line, "header \"time_uncertainty_ms\" must be a number from 0 to 3600000", "taken as 0");
+    }
     h.json = json::serialize(o);
   }
 
@@ -899,8 +974,8 @@ struct TraceChecker::Impl {
     t = *tv;
     if (t < last_t) {
       add_problem(pc, line,
-                  "t_ms " + fmt_ms(t) + " is lower than " + fmt_ms(last_t) + " on line " + std::to_string(last_t_line) +
-                      " (t_ms must not decrease)",
+                  "t_ms " + internal::number_text(t) + " is lower than " + internal::number_text(last_t) + " on line " +
+                      std::to_string(last_t_line) + " (t_ms must not decrease)",
                   "event used in line order");
     }
     last_t = t;
@@ -935,7 +1010,8 @@ struct TraceChecker::Impl {
           return;
         }
         const bool is_statechange = *event == "statechange", is_added = *event == "added", is_get = *event == "get";
-        if (!is_statechange && !is_added && !is_get) return;  // gatheringstatechange, error, …: displayed only
+        const bool is_sample = *event == "sample";
+        if (!is_statechange && !is_added && !is_get && !is_sample) return;  // gatheringstatechange, error, …: displayed only
         bool sctp_only = false;
         if (is_added) {
           if (const json::value* so = o.if_contains("sctp_only"); so && so->is_bool()) sctp_only = so->get_bool();
@@ -954,6 +1030,11 @@ struct TraceChecker::Impl {
         if (is_get) {
           if (!need_state()) return;
           on_transport_get(*pc, *tid, is_ice, str(o, "attribute").value_or("state"), *state);
+          return;
+        }
+        if (is_sample) {
+          if (!need_state()) return;
+          on_transport_sample(*pc, *tid, is_ice, *state);
           return;
         }
         if (!need_state()) return;
@@ -990,9 +1071,90 @@ struct TraceChecker::Impl {
     }
   }
 
+  // Judges a partial pc by what its events imply (internal/partial_judge.h).
+  void judge_partial_pc(Pc& pc) {
+    if (!pc.partial) {  // no transport change in the whole trace: its events were held
+      pc.partial = pc.r.partial = true;
+      for (const Deferred& d : pc.unjudged) {
+        if (d.value == d.prev) {
+          line = d.line;
+          t = d.t;
+          duplicate_finding(pc, d);
+        } else {
+          pc.partial_events.push_back({d.type, d.value, d.t, d.line, d.step});
+        }
+      }
+      pc.unjudged.clear();
+    }
+    if (pc.partial_events.size() > kMaxBuffered) pc.partial_events.resize(kMaxBuffered);
+    internal::PartialInput in;
+    in.profile = opt.profile;
+    in.events = pc.partial_events;
+    std::vector<int> index(pc.transports.size(), -1);  // pc transport -> evidence transport
+    for (const auto& smp : pc.samples) {
+      int& k = index[smp.transport];
+      if (k < 0) {
+        k = static_cast<int>(in.transports.size());
+        in.transports.push_back(pc.transports[smp.transport]);
+      }
+      internal::PartialSample copy = smp;
+      copy.transport = static_cast<std::size_t>(k);
+      in.samples.push_back(copy);
+    }
+    in.order_tolerance_ms = std::max(result.header.time_uncertainty_ms, opt.reorder_window_ms);
+    in.hidden_transports = std::clamp<std::size_t>(in.transports.size() + 1, 2, 4);
+    const internal::PartialResult res = internal::judge_partial(in);
+    for (const auto& pf : res.findings) {
+      Finding f;
+      std::uint32_t step = 0;
+      if (pf.kind == internal::PartialFinding::Kind::UnexplainedSample) {
+        const internal::PartialSample& smp = in.samples[pf.sample];
+        f.kind = FindingKind::UnexplainedSample;
+        f.severity = Verdict::Informational;
+        f.t_ms = smp.t;
+        f.line = smp.line;
+        f.target = std::string(smp.ice ? "ice:" : "dtls:") + in.transports[smp.transport];
+        f.event = "sample";
+        f.observed = smp.ice ? std::string(to_string(static_cast<IceTransportState>(smp.value)))
+                             : std::string(to_string(static_cast<DtlsTransportState>(smp.value)));
+        f.rule = rule_ref(smp.ice ? EventRuleId::IceTask : EventRuleId::ConnectionUpdate);
+        step = smp.step;
+      } else if (pf.kind == internal::PartialFinding::Kind::Missing) {
+        const internal::PartialEvent& ev = in.events[pf.event];
+        f.kind = FindingKind::Missing;
+        f.severity = Verdict::Fail;
+        f.t_ms = ev.t;
+        f.line = ev.line;
+        f.target = "pc";
+        f.event = std::string(kTypeName[pf.missing_type]);
+        f.expected = pf.expected;
+        f.rule = rule_ref(pf.rule);
+        step = ev.step;
+      } else {
+        const internal::PartialEvent& ev = in.events[pf.event];
+        const bool impossible = pf.kind == internal::PartialFinding::Kind::Impossible;
+        f.kind = impossible ? FindingKind::Impossible : FindingKind::NeedsUnshownState;
+        f.severity = impossible ? Verdict::Fail : Verdict::Informational;
+        f.t_ms = ev.t;
+        f.line = ev.line;
+        f.target = "pc";
+        f.event = std::string(kTypeName[ev.type]);
+        f.expected = impossible ? "" : pf.expected;
+        f.observed = std::string(state_name(ev.type, ev.value));
+        f.rule = rule_ref(pf.rule);
+        step = ev.step;
+      }
+      f.message = pf.message;
+      add_finding(pc, std::move(f), step);
+    }
+    partial_notes[&pc] = res.note;
+  }
+
   TraceResult finish() {
     for (auto& pcp : pcs) {
       Pc& pc = *pcp;
+      if (pc.r.pc_events && (pc.partial || (!pc.had_statechange && !pc.unjudged.empty()))) judge_partial_pc(pc);
+      release_unjudged(pc);  // a pc whose events overflowed the buffer before its first change
       resolve_deferred(pc, true);
       for (std::size_t type : {kIcs, kPcs}) {
         for (const Expected& e : pc.queue[type]) {
@@ -1030,6 +1192,15 @@ struct TraceChecker::Impl {
         }
       }
       if (!r.pc_events) m += " (transport-level rules only: the trace has no pc events)";
+      if (r.partial) {
+        std::size_t samples = pcp->samples.size(), shown = 0;
+        std::vector<char> seen(pcp->transports.size(), 0);
+        for (const auto& smp : pcp->samples) shown += !seen[smp.transport]++;
+        m += " (partial trace: judged by what its pc events imply";
+        if (samples) m += ", with " + std::to_string(samples) + " transport samples of " + std::to_string(shown) + " transport(s)";
+        m += ")";
+        if (auto it = partial_notes.find(pcp.get()); it != partial_notes.end() && !it->second.empty()) m += "; " + it->second;
+      }
       r.message = m;
       out.push_back(std::move(r));
     }
@@ -1087,8 +1258,11 @@ TraceResult check_stream(std::FILE* in, const CheckOptions& options, const std::
   return r;
 }
 
-TraceResult check_text(std::string_view text, const CheckOptions& options, const std::string& id) {
-  TraceChecker c(options, id + ".jsonl", id);
+TraceResult check_text(std::string_view text, const CheckOptions& options, const std::string& file, const std::string& id,
+                       const std::function<void(const InputProblem&)>& on_problem) {
+  const auto start = std::chrono::steady_clock::now();
+  TraceChecker c(options, file, id);
+  if (on_problem) c.on_problem(on_problem);
   std::size_t n = 0;
   while (!text.empty()) {
     const auto nl = text.find('\n');
@@ -1098,7 +1272,13 @@ TraceResult check_text(std::string_view text, const CheckOptions& options, const
     if (nl == std::string_view::npos) break;
     text.remove_prefix(nl + 1);
   }
-  return c.finish();
+  TraceResult r = c.finish();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+TraceResult check_text(std::string_view text, const CheckOptions& options, const std::string& id) {
+  return check_text(text, options, id + ".jsonl", id, {});
 }
 
 std::string trace_id(const std::string& path, const std::string& root) {
@@ -1109,13 +1289,17 @@ std::string trace_id(const std::string& path, const std::string& root) {
   fs::path base = fs::weakly_canonical(root.empty() ? fs::current_path(ec) : fs::absolute(root, ec), ec);
   fs::path rel = p.lexically_relative(base);
   std::string s = (rel.empty() || rel.native().starts_with("..")) ? fs::path(path).lexically_normal().string() : rel.string();
-  if (s.ends_with(".jsonl")) s.resize(s.size() - 6);
-  else if (s.ends_with(".json")) s.resize(s.size() - 5);
+  if (s.ends_with(".gz")) s.resize(s.size() - 3);
+  for (std::string_view ext : {".jsonl", ".json", ".txt"})
+    if (s.ends_with(ext)) {
+      s.resize(s.size() - ext.size());
+      break;
+    }
   return s;
 }
 
 std::string finding_text(const Finding& f) {
-  std::string s = fmt_ms(f.t_ms) + " ms line " + std::to_string(f.line) + ": " + std::string(to_string(f.kind)) +
+  std::string s = internal::number_text(f.t_ms) + " ms line " + std::to_string(f.line) + ": " + std::string(to_string(f.kind)) +
                   " [" + std::string(harness::to_string(f.severity)) + "] " + f.target + " " + f.event;
   s += " — expected " + (f.expected.empty() ? std::string("no event") : "'" + f.expected + "'") + ", observed " +
        (f.observed.empty() ? std::string("nothing") : "'" + f.observed + "'");

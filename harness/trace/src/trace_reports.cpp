@@ -1,5 +1,6 @@
 // trace_reports.cpp — the check-trace reports (see trace_reports.h).
 #include "connstate/trace/trace_reports.h"
+#include "internal/number_text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -20,16 +21,6 @@ namespace {
 
 constexpr Verdict kVerdicts[] = {Verdict::Pass, Verdict::NonStrict, Verdict::Informational,
                                  Verdict::Fail, Verdict::Error, Verdict::Unsupported};
-
-std::string num(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  std::string s = buf;
-  while (!s.empty() && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  if (s == "-0") s = "0";
-  return s;
-}
 
 template <class E> std::vector<std::string> state_list(std::uint8_t mask) {
   std::vector<std::string> out;
@@ -70,7 +61,7 @@ void append_finding(std::string& out, const Finding& f) {
   out += to_string(f.kind);
   out += "\",\"severity\":\"";
   out += harness::to_string(f.severity);
-  out += "\",\"t_ms\":" + num(f.t_ms) + ",\"line\":" + std::to_string(f.line) + ",\"target\":";
+  out += "\",\"t_ms\":" + internal::number_text(f.t_ms) + ",\"line\":" + std::to_string(f.line) + ",\"target\":";
   append_json_string(out, f.target);
   out += ",\"event\":";
   append_json_string(out, f.event);
@@ -81,7 +72,7 @@ void append_finding(std::string& out, const Finding& f) {
   if (f.observed.empty()) out += "null";
   else append_json_string(out, f.observed);
   if (f.has_cause) {
-    out += ",\"cause\":{\"t_ms\":" + num(f.cause_t_ms) + ",\"line\":" + std::to_string(f.cause_line) + ",\"event\":";
+    out += ",\"cause\":{\"t_ms\":" + internal::number_text(f.cause_t_ms) + ",\"line\":" + std::to_string(f.cause_line) + ",\"event\":";
     append_json_string(out, f.cause);
     out += '}';
   }
@@ -185,7 +176,7 @@ void append_pc_result_json(std::string& out, const TraceResult& t, const PcResul
          ",\"pc_events_delivered\":" + std::to_string(r.pc_events_delivered) +
          ",\"pc_events_expected\":" + std::to_string(r.pc_events_expected) + ",\"matched\":" +
          std::to_string(r.matched) + "}";
-  out += ",\"time\":{\"first_ms\":" + num(r.first_t) + ",\"last_ms\":" + num(r.last_t) + "}";
+  out += ",\"time\":{\"first_ms\":" + internal::number_text(r.first_t) + ",\"last_ms\":" + internal::number_text(r.last_t) + "}";
   out += ",\"message\":";
   append_json_string(out, r.message);
   out += ",\"findings_total\":" + std::to_string(r.findings_total) + ",\"finding_counts\":{";
@@ -235,7 +226,7 @@ void append_pc_result_json(std::string& out, const TraceResult& t, const PcResul
 std::string pc_detail_text(const TraceResult& t, const PcResult& r, const TraceRunHeader& h) {
   std::string s;
   s += "  trace:       " + trace_line(t) + "\n";
-  s += "  profile:     " + h.run.profile + ", reorder window " + num(h.reorder_window_ms) + " ms\n";
+  s += "  profile:     " + h.run.profile + ", reorder window " + internal::number_text(h.reorder_window_ms) + " ms\n";
   s += "  events:      " + std::to_string(r.lines) + " lines, " + std::to_string(r.transports) + " transports, " +
        std::to_string(r.transport_changes) + " transport changes, " + std::to_string(r.pc_events_delivered) +
        " pc events delivered, " + std::to_string(r.pc_events_expected) + " required, " + std::to_string(r.matched) +
@@ -300,21 +291,21 @@ std::string timeline_svg(const PcResult& r) {
   const double height = top + lanes_h + 34;
   auto x = [&](double step) { return label_w + step * step_w; };
   std::string o;
-  o += "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(width) + "\" height=\"" +
-       num(height) + "\" viewBox=\"0 0 " + num(width) + " " + num(height) +
+  o += "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + internal::number_text(width) + "\" height=\"" +
+       internal::number_text(height) + "\" viewBox=\"0 0 " + internal::number_text(width) + " " + internal::number_text(height) +
        "\" font-family=\"system-ui,sans-serif\" font-size=\"11\" role=\"img\" aria-label=\"timeline of pc " +
        html_escape(r.pc) + "\">\n";
   // step columns (hover shows what happened)
   for (std::size_t i = 0; i < steps; ++i) {
-    o += "<rect class=\"step\" x=\"" + num(x(static_cast<double>(i))) + "\" y=\"" + num(top) + "\" width=\"" +
-         num(step_w) + "\" height=\"" + num(lanes_h) + "\" fill=\"" + (i % 2 ? "#fafafa" : "#f2f2f2") +
-         "\"><title>step " + std::to_string(i) + ", " + num(tl.step_t[i]) + " ms: " + html_escape(tl.step_label[i]) +
+    o += "<rect class=\"step\" x=\"" + internal::number_text(x(static_cast<double>(i))) + "\" y=\"" + internal::number_text(top) + "\" width=\"" +
+         internal::number_text(step_w) + "\" height=\"" + internal::number_text(lanes_h) + "\" fill=\"" + (i % 2 ? "#fafafa" : "#f2f2f2") +
+         "\"><title>step " + std::to_string(i) + ", " + internal::number_text(tl.step_t[i]) + " ms: " + html_escape(tl.step_label[i]) +
          "</title></rect>\n";
   }
   for (std::size_t li = 0; li < lanes.size(); ++li) {
     const auto& l = *lanes[li];
     const double y = top + static_cast<double>(li) * (lane_h + gap);
-    o += "<text x=\"4\" y=\"" + num(y + lane_h - 5) + "\">" + html_escape(l.name) + "</text>\n";
+    o += "<text x=\"4\" y=\"" + internal::number_text(y + lane_h - 5) + "\">" + html_escape(l.name) + "</text>\n";
     for (std::size_t p = 0; p < l.points.size(); ++p) {
       const double s0 = l.points[p].step;
       const double s1 = p + 1 < l.points.size() ? l.points[p + 1].step : static_cast<double>(steps);
@@ -322,20 +313,20 @@ std::string timeline_svg(const PcResult& r) {
       const double x0 = x(s0), w = (s1 - s0) * step_w;
       const std::string& st = l.points[p].state;
       o += "<rect class=\"state\" data-lane=\"" + html_escape(l.name) + "\" data-state=\"" + html_escape(st) +
-           "\" x=\"" + num(x0) + "\" y=\"" + num(y) + "\" width=\"" + num(w) + "\" height=\"" + num(lane_h) +
+           "\" x=\"" + internal::number_text(x0) + "\" y=\"" + internal::number_text(y) + "\" width=\"" + internal::number_text(w) + "\" height=\"" + internal::number_text(lane_h) +
            "\" fill=\"" + state_fill(st) + "\" stroke=\"#fff\" stroke-width=\"0.5\"><title>" + html_escape(l.name) +
-           ": " + html_escape(st) + " from " + num(tl.step_t[static_cast<std::size_t>(s0)]) + " ms</title></rect>\n";
+           ": " + html_escape(st) + " from " + internal::number_text(tl.step_t[static_cast<std::size_t>(s0)]) + " ms</title></rect>\n";
       if (w >= 7.0 * static_cast<double>(st.size()))
-        o += "<text x=\"" + num(x0 + 3) + "\" y=\"" + num(y + lane_h - 5) + "\" fill=\"" +
+        o += "<text x=\"" + internal::number_text(x0 + 3) + "\" y=\"" + internal::number_text(y + lane_h - 5) + "\" fill=\"" +
              (dark(st) ? "#fff" : "#222") + "\" pointer-events=\"none\">" + html_escape(st) + "</text>\n";
     }
   }
   if (tl.close_step) {
     const double cx = x(*tl.close_step);
-    o += "<line class=\"close\" x1=\"" + num(cx) + "\" x2=\"" + num(cx) + "\" y1=\"" + num(top - 6) + "\" y2=\"" +
-         num(top + lanes_h) + "\" stroke=\"#000\" stroke-width=\"2\" stroke-dasharray=\"4 2\"><title>close() at " +
-         num(tl.step_t[*tl.close_step]) + " ms</title></line>\n";
-    o += "<text x=\"" + num(cx + 3) + "\" y=\"" + num(top - 8) + "\">close()</text>\n";
+    o += "<line class=\"close\" x1=\"" + internal::number_text(cx) + "\" x2=\"" + internal::number_text(cx) + "\" y1=\"" + internal::number_text(top - 6) + "\" y2=\"" +
+         internal::number_text(top + lanes_h) + "\" stroke=\"#000\" stroke-width=\"2\" stroke-dasharray=\"4 2\"><title>close() at " +
+         internal::number_text(tl.step_t[*tl.close_step]) + " ms</title></line>\n";
+    o += "<text x=\"" + internal::number_text(cx + 3) + "\" y=\"" + internal::number_text(top - 8) + "\">close()</text>\n";
   }
   for (const auto& [step, idx] : tl.finding_marks) {
     if (idx >= r.findings.size() || step >= steps) continue;
@@ -343,21 +334,21 @@ std::string timeline_svg(const PcResult& r) {
     const double cx = x(step) + step_w / 2;
     const char* color = f.severity == Verdict::Fail ? "#c00000" : f.severity == Verdict::NonStrict ? "#c08000" : "#3060c0";
     o += "<g class=\"finding\" data-kind=\"" + std::string(to_string(f.kind)) + "\"><title>" +
-         html_escape(finding_text(f)) + "</title><line x1=\"" + num(cx) + "\" x2=\"" + num(cx) + "\" y1=\"" +
-         num(top) + "\" y2=\"" + num(top + lanes_h) + "\" stroke=\"" + color +
-         "\" stroke-width=\"1.5\" opacity=\"0.7\"/><path d=\"M" + num(cx - 5) + " " + num(top - 12) + " L" +
-         num(cx + 5) + " " + num(top - 12) + " L" + num(cx) + " " + num(top - 2) + " Z\" fill=\"" + color +
+         html_escape(finding_text(f)) + "</title><line x1=\"" + internal::number_text(cx) + "\" x2=\"" + internal::number_text(cx) + "\" y1=\"" +
+         internal::number_text(top) + "\" y2=\"" + internal::number_text(top + lanes_h) + "\" stroke=\"" + color +
+         "\" stroke-width=\"1.5\" opacity=\"0.7\"/><path d=\"M" + internal::number_text(cx - 5) + " " + internal::number_text(top - 12) + " L" +
+         internal::number_text(cx + 5) + " " + internal::number_text(top - 12) + " L" + internal::number_text(cx) + " " + internal::number_text(top - 2) + " Z\" fill=\"" + color +
          "\"/></g>\n";
   }
   // time labels
   const std::size_t every = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(70.0 / step_w)));
   for (std::size_t i = 0; i < steps; i += every) {
-    o += "<text x=\"" + num(x(static_cast<double>(i))) + "\" y=\"" + num(top + lanes_h + 14) + "\" fill=\"#555\">" +
-         num(tl.step_t[i]) + "</text>\n";
+    o += "<text x=\"" + internal::number_text(x(static_cast<double>(i))) + "\" y=\"" + internal::number_text(top + lanes_h + 14) + "\" fill=\"#555\">" +
+         internal::number_text(tl.step_t[i]) + "</text>\n";
   }
-  o += "<text x=\"4\" y=\"" + num(top + lanes_h + 14) + "\" fill=\"#555\">t_ms (one step per event)</text>\n";
+  o += "<text x=\"4\" y=\"" + internal::number_text(top + lanes_h + 14) + "\" fill=\"#555\">t_ms (one step per event)</text>\n";
   if (tl.truncated)
-    o += "<text x=\"4\" y=\"" + num(top + lanes_h + 28) + "\" fill=\"#a00\">timeline truncated after " +
+    o += "<text x=\"4\" y=\"" + internal::number_text(top + lanes_h + 28) + "\" fill=\"#a00\">timeline truncated after " +
          std::to_string(steps) + " steps</text>\n";
   o += "</svg>";
   return o;
@@ -380,7 +371,7 @@ class JsonReport final : public TraceSink {
     profile_ = h.run.profile;
     std::string out = "{\"format\":\"connstate-trace-results\",\"version\":1,\"header\":";
     harness::append_header_json(out, h.run);
-    out += ",\"reorder_window_ms\":" + num(h.reorder_window_ms) + ",\"results\":[\n";
+    out += ",\"reorder_window_ms\":" + internal::number_text(h.reorder_window_ms) + ",\"results\":[\n";
     write(out);
     flush_with_trailer();
   }
@@ -402,7 +393,7 @@ class JsonReport final : public TraceSink {
     traces_ += t.checked ? "true" : "false";
     traces_ += ",\"lines\":" + std::to_string(t.lines) + ",\"events\":" + std::to_string(t.events) +
                ",\"pcs\":" + std::to_string(t.pcs.size()) + ",\"problems_total\":" +
-               std::to_string(t.problems_total) + ",\"seconds\":" + num(t.seconds) + "}";
+               std::to_string(t.problems_total) + ",\"seconds\":" + internal::number_text(t.seconds) + "}";
     flush_with_trailer();
   }
   void end(const TraceRunHeader&, const harness::RunSummary& s) override {
@@ -475,7 +466,7 @@ class Collector : public TraceSink {
     std::string o = "<table class=\"findings\"><tr><th>t_ms</th><th>line</th><th>kind</th><th>event</th><th>expected</th>"
                     "<th>observed</th><th>rule</th><th>details</th></tr>";
     for (const Finding& f : r.findings) {
-      o += "<tr class=\"" + verdict_class(f.severity) + "\"><td class=\"num\">" + num(f.t_ms) +
+      o += "<tr class=\"" + verdict_class(f.severity) + "\"><td class=\"num\">" + internal::number_text(f.t_ms) +
            "</td><td class=\"num\">" + std::to_string(f.line) + "</td><td>" + std::string(to_string(f.kind)) +
            "</td><td>" + html_escape(f.target + " " + f.event) + "</td><td>" +
            html_escape(f.expected.empty() ? "no event" : f.expected) + "</td><td>" +
@@ -505,7 +496,7 @@ class JUnitReport final : public Collector {
       }
     std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"connstate check-trace\" tests=\"" +
                     std::to_string(total) + "\" failures=\"" + std::to_string(nfail) + "\" errors=\"" +
-                    std::to_string(nerr) + "\" time=\"" + num(s.seconds) + "\">\n";
+                    std::to_string(nerr) + "\" time=\"" + internal::number_text(s.seconds) + "\">\n";
     for (const auto& k : kept_) {
       std::size_t f = 0, e = 0;
       for (const auto& p : k.pcs) {
@@ -514,7 +505,7 @@ class JUnitReport final : public Collector {
       }
       x += "  <testsuite name=\"" + xml_escape(k.id) + "\" tests=\"" + std::to_string(k.pcs.size()) +
            "\" failures=\"" + std::to_string(f) + "\" errors=\"" + std::to_string(e) + "\" time=\"" +
-           num(k.seconds) + "\">\n";
+           internal::number_text(k.seconds) + "\">\n";
       for (const auto& p : k.pcs) {
         x += "    <testcase name=\"" + xml_escape(p.id) + "\" classname=\"connstate.traces." + xml_escape(k.id) +
              "\">";
@@ -544,7 +535,7 @@ class MarkdownReport final : public Collector {
   void end(const TraceRunHeader& h, const harness::RunSummary& s) override {
     std::string m = "# connstate check-trace\n\n";
     m += "- profile: `" + h.run.profile + "`" + (h.run.strict ? " (strict)" : "") + ", reorder window " +
-         num(h.reorder_window_ms) + " ms\n";
+         internal::number_text(h.reorder_window_ms) + " ms\n";
     m += "- tool " + h.run.tool_version + ", " + h.run.date + "\n";
     if (!h.run.expectations_file.empty()) m += "- expectations: `" + h.run.expectations_file + "`\n";
     m += "- " + std::to_string(kept_.size()) + " traces, " + std::to_string(s.total) + " peer connections; **" +
@@ -599,11 +590,11 @@ class HtmlReport final : public Collector {
       o += "<tr><th>" + k + "</th><td>" + html_escape(v) + "</td></tr>";
     };
     row("profile", h.run.profile + (h.run.strict ? " (strict)" : ""));
-    row("reorder window", num(h.reorder_window_ms) + " ms");
+    row("reorder window", internal::number_text(h.reorder_window_ms) + " ms");
     row("tool", h.run.tool_version);
     row("date", h.run.date);
     if (!h.run.expectations_file.empty()) row("expectations", h.run.expectations_file);
-    row("duration", num(s.seconds) + " s");
+    row("duration", internal::number_text(s.seconds) + " s");
     o += "</table></section>\n<section id=\"summary\"><h2>Summary</h2><table class=\"summary\"><tr><th>verdict</th>"
          "<th>peer connections</th></tr>";
     for (Verdict v : kVerdicts)
@@ -657,7 +648,7 @@ class ConsoleReport final : public TraceSink {
   void end(const TraceRunHeader& h, const harness::RunSummary& s) override {
     if (shown_ > max_) std::fprintf(out_, "\n… %zu more unexpected results (see the reports)\n", shown_ - max_);
     std::fprintf(out_, "\ncheck-trace against profile %s (reorder window %s ms): %zu peer connections in %.2f s\n",
-                 h.run.profile.c_str(), num(h.reorder_window_ms).c_str(), s.total, s.seconds);
+                 h.run.profile.c_str(), internal::number_text(h.reorder_window_ms).c_str(), s.total, s.seconds);
     std::fprintf(out_, "  %zu pass, %zu non-strict, %zu informational, %zu fail, %zu error\n", s.count(Verdict::Pass),
                  s.count(Verdict::NonStrict), s.count(Verdict::Informational), s.count(Verdict::Fail),
                  s.count(Verdict::Error));

@@ -1,5 +1,6 @@
-# check_bundled.cmake — CTest: every bundled trace (cases/traces/<stack>/*.jsonl) gives the verdict
-# recorded for it. Per stack: cases/traces/<stack>/expectations.json (the `connstate run` format,
+# check_bundled.cmake — CTest: every bundled trace (cases/traces/<stack>/*.jsonl) and every bundled
+# chrome://webrtc-internals dump (cases/traces/<stack>/*.txt and *.gz, imported by check-trace on
+# the fly) gives the verdict recorded for it. Per stack: cases/traces/<stack>/expectations.json (the `connstate run` format,
 # keyed "<stack>/<scenario>#<pc>") and optional check options in cases/traces/<stack>/check-options
 # (one line, e.g. "--reorder-window-ms 2"). Without an expectations entry a trace must not fail.
 # Usage: cmake -DCONNSTATE=… -DSOURCE_DIR=… -DOUT_DIR=… -P check_bundled.cmake
@@ -11,7 +12,7 @@ foreach(stack IN LISTS stacks)
   if(NOT IS_DIRECTORY ${traces_dir}/${stack})
     continue()
   endif()
-  file(GLOB files ${traces_dir}/${stack}/*.jsonl)
+  file(GLOB files ${traces_dir}/${stack}/*.jsonl ${traces_dir}/${stack}/*.txt ${traces_dir}/${stack}/*.gz)
   if(NOT files)
     continue()
   endif()

@@ -539,4 +539,183 @@ BOOST_AUTO_TEST_CASE(trace_ids) {
   BOOST_TEST(trace_id("/x/cases/traces/chromium/connect.jsonl", "/x/cases/traces") == "chromium/connect");
   BOOST_TEST(trace_id("-", "") == "stdin");
   BOOST_TEST(trace_id("/elsewhere/a.jsonl", "/x") == "/elsewhere/a");
+  BOOST_TEST(trace_id("/x/chromium-internals/close.txt", "/x") == "chromium-internals/close");
+  BOOST_TEST(trace_id("/x/connect.gz", "/x") == "connect");
+}
+
+// ---- partial traces: judged by what the pc events imply ---------------------------------------
+
+namespace {
+
+const std::string kSampledHeader =
+    R"({"format":"connstate-trace","version":1,"stack":"test","scenario":"dump","transport_events":"sampled","time_uncertainty_ms":50})";
+
+std::string ev(double t, const std::string& type, const std::string& state, const std::string& pc_name = "a") {
+  return R"({"t_ms":)" + std::to_string(t) + R"(,"pc":")" + pc_name + R"(","target":"pc","event":")" + type +
+         R"(","state":")" + state + "\"}";
+}
+std::string sample(double t, const std::string& target, const std::string& state, const std::string& pc_name = "a") {
+  return R"({"t_ms":)" + std::to_string(t) + R"(,"pc":")" + pc_name + R"(","target":")" + target +
+         R"(","event":"sample","state":")" + state + "\"}";
+}
+
+// A connect as a dump logs it (the header and four events), then `more`.
+std::vector<std::string> sampled_connect(const std::vector<std::string>& more) {
+  std::vector<std::string> lines = {kSampledHeader, ev(0, "iceconnectionstatechange", "checking"),
+                                    ev(1, "connectionstatechange", "connecting"),
+                                    ev(40, "iceconnectionstatechange", "connected"),
+                                    ev(90, "connectionstatechange", "connected")};
+  lines.insert(lines.end(), more.begin(), more.end());
+  return lines;
+}
+
+// A Chromium-like path failure as a dump shows it: samples while connected, none after.
+std::vector<std::string> sampled_path_failure() {
+  return sampled_connect({sample(1000, "ice:a.T01", "connected"), sample(1000, "dtls:a.T01", "connected"),
+                          sample(2000, "ice:a.T01", "connected"), sample(2000, "dtls:a.T01", "connected"),
+                          ev(7000, "iceconnectionstatechange", "disconnected"),
+                          ev(7001, "connectionstatechange", "disconnected"), ev(17000, "connectionstatechange", "failed")});
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(partial_connect_passes_without_samples_or_transport_events) {
+  // No transport line at all, and no header saying so: the pc's events are judged by what they imply,
+  // never reported as extra (nothing is known to be missing) nor missing.
+  const std::vector<std::string> lines = {kHeader, ev(0, "iceconnectionstatechange", "checking"),
+                                          ev(1, "connectionstatechange", "connecting"),
+                                          ev(40, "iceconnectionstatechange", "connected"),
+                                          ev(90, "connectionstatechange", "connected"),
+                                          R"({"t_ms":100,"pc":"a","target":"api","event":"close"})"};
+  const auto r = check(lines);
+  BOOST_TEST_INFO(dump(pc(r)));
+  BOOST_TEST(pc(r).partial);
+  BOOST_TEST(pc(r).verdict == Verdict::Pass);
+  BOOST_TEST(pc(r).message.find("partial trace") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(partial_impossible_sequence_fails) {
+  // connectionState 'connected' while iceConnectionState is 'checking': no transport states give it.
+  const std::vector<std::string> lines = {kSampledHeader, ev(0, "iceconnectionstatechange", "checking"),
+                                          ev(1, "connectionstatechange", "connecting"),
+                                          ev(300, "connectionstatechange", "connected"),
+                                          ev(400, "iceconnectionstatechange", "connected")};
+  const auto r = check(lines);
+  const Finding& f = only(pc(r), FindingKind::Impossible);
+  BOOST_TEST(pc(r).verdict == Verdict::Fail);
+  BOOST_TEST(f.line == 4u);
+  BOOST_TEST(f.observed == "connected");
+  BOOST_TEST(f.rule.id == "pcs-2025.connected");
+  BOOST_TEST(f.message.find("iceConnectionState was 'checking'") != std::string::npos, f.message);
+  // The same events 0.3 ms apart may have been logged in either order: possible, so no finding.
+  const std::vector<std::string> close_together = {kSampledHeader, ev(0, "iceconnectionstatechange", "checking"),
+                                                    ev(1, "connectionstatechange", "connecting"),
+                                                    ev(300, "connectionstatechange", "connected"),
+                                                    ev(300.3, "iceconnectionstatechange", "connected")};
+  BOOST_TEST(pc(check(close_together)).verdict == Verdict::Pass);
+  // ... unless the trace says its times are exact.
+  auto exact = close_together;
+  exact[0] = R"({"format":"connstate-trace","version":1,"stack":"test","transport_events":"partial"})";
+  BOOST_TEST(pc(check(exact)).finding_counts[static_cast<std::size_t>(FindingKind::Impossible)] == 1u);
+  // An impossible event is left out and the rest still judged: here the rest is fine.
+  BOOST_TEST(pc(r).findings_total == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(partial_needs_unshown_state_names_it_and_the_last_sample) {
+  const auto r = check(sampled_path_failure());
+  const auto& p = pc(r);
+  BOOST_TEST(p.verdict == Verdict::Informational);
+  const Finding& f = only(p, FindingKind::NeedsUnshownState);
+  BOOST_TEST(f.severity == Verdict::Informational);
+  BOOST_TEST(f.line == 12u);
+  BOOST_TEST(f.event == "connectionstatechange");
+  BOOST_TEST(f.expected == "dtls failed");
+  BOOST_TEST(f.rule.id == "pcs-2025.failed");
+  BOOST_TEST(f.message ==
+             "connectionState became 'failed' while iceConnectionState was 'disconnected' and connectionState "
+             "'disconnected': under rec-2025 this needs a DTLS transport in 'failed', which the trace does not show; "
+             "the last dtlsState sample (dtls:a.T01, line 9), 15.0 s earlier, says 'connected', and none comes after it");
+  // A later sample that shows DTLS failed: the trace shows what the event needs.
+  auto shown = sampled_path_failure();
+  shown.push_back(sample(17500, "dtls:a.T01", "failed"));
+  BOOST_TEST(pc(check(shown)).verdict == Verdict::Pass);
+  // The ICE side is shown by the iceconnectionstatechange events themselves: the disconnect after the
+  // last sample needs nothing more.
+  auto no_failed = sampled_path_failure();
+  no_failed.pop_back();
+  BOOST_TEST(pc(check(no_failed)).verdict == Verdict::Pass);
+  // Under rec-2021-amended the same needs the same DTLS state (ICE failed would fire iceconnectionstatechange).
+  const auto r21 = check(sampled_path_failure(), 0, Profile::Rec2021Amended);
+  BOOST_TEST(only(pc(r21), FindingKind::NeedsUnshownState).rule.id == "pcs-2021a.failed");
+}
+
+BOOST_AUTO_TEST_CASE(partial_unexplained_sample) {
+  // iceState 'disconnected' between two pc events that say nothing changed: a state change that fired no
+  // iceconnectionstatechange (or a log that lost it).
+  const auto lines = sampled_connect({sample(1000, "ice:a.T01", "connected"), sample(2000, "ice:a.T01", "disconnected"),
+                                      sample(3000, "ice:a.T01", "connected")});
+  const auto r = check(lines);
+  const Finding& f = only(pc(r), FindingKind::UnexplainedSample);
+  BOOST_TEST(pc(r).verdict == Verdict::Informational);
+  BOOST_TEST(f.target == "ice:a.T01");
+  BOOST_TEST(f.line == 7u);
+  BOOST_TEST(f.observed == "disconnected");
+}
+
+BOOST_AUTO_TEST_CASE(partial_keeps_the_rules_that_need_no_transport) {
+  // A repeated value and an event after close() are judged as in a complete trace.
+  auto lines = sampled_path_failure();
+  lines.push_back(ev(17001, "connectionstatechange", "failed"));
+  lines.push_back(R"({"t_ms":18000,"pc":"a","target":"api","event":"close"})");
+  lines.push_back(ev(18001, "iceconnectionstatechange", "closed"));
+  lines.push_back(sample(18500, "ice:a.T01", "connected"));  // a poll after close(): no event, no finding
+  const auto r = check(lines);
+  const auto& p = pc(r);
+  BOOST_TEST_INFO(dump(p));
+  BOOST_TEST(p.finding_counts[static_cast<std::size_t>(FindingKind::Duplicate)] == 1u);
+  BOOST_TEST(p.finding_counts[static_cast<std::size_t>(FindingKind::AfterClose)] == 1u);
+  BOOST_TEST(p.finding_counts[static_cast<std::size_t>(FindingKind::NeedsUnshownState)] == 1u);
+  BOOST_TEST(p.finding_counts[static_cast<std::size_t>(FindingKind::Missing)] == 0u);
+  BOOST_TEST(p.verdict == Verdict::Fail);
+  // Polled states are not events: a repeated sample, or ICE failed then connected (a restart may have
+  // passed between two polls), is no finding.
+  const std::vector<std::string> polls = {kSampledHeader, sample(0, "ice:a.T01", "failed"), sample(1, "ice:a.T01", "failed"),
+                                          sample(2, "ice:a.T01", "connected")};
+  BOOST_TEST(pc(check(polls)).findings_total == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(partial_pcs_are_judged_apart) {
+  // Two pcs in one trace, each with its own transport: one fails its own way, the other passes.
+  std::vector<std::string> lines = sampled_path_failure();
+  lines.insert(lines.begin() + 2, ev(0.5, "iceconnectionstatechange", "checking", "b"));
+  lines.insert(lines.begin() + 3, ev(0.6, "connectionstatechange", "connecting", "b"));
+  lines.push_back(ev(17100, "iceconnectionstatechange", "connected", "b"));
+  lines.push_back(ev(17200, "connectionstatechange", "connected", "b"));
+  lines.push_back(sample(18000, "dtls:b.T01", "connected", "b"));
+  const auto r = check(lines);
+  BOOST_TEST(pc(r, "a").verdict == Verdict::Informational);
+  BOOST_TEST(pc(r, "b").verdict == Verdict::Pass);
+  BOOST_TEST(r.problems_total == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(partial_header_values_are_checked) {
+  const auto r = check({R"({"format":"connstate-trace","version":1,"transport_events":"sometimes","time_uncertainty_ms":-3})",
+                        ev(0, "iceconnectionstatechange", "checking")});
+  BOOST_TEST(r.problems_total == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(partial_missing_event_is_named) {
+  // No transport line; the stack never fires connectionstatechange 'connecting' (as pion 3.1 does):
+  // the events cannot all come from transport states unless that one is left out.
+  const std::vector<std::string> lines = {kHeader, ev(0, "iceconnectionstatechange", "checking"),
+                                          ev(40, "iceconnectionstatechange", "connected"),
+                                          ev(90, "connectionstatechange", "connected")};
+  const auto r = check(lines);
+  const Finding& f = only(pc(r), FindingKind::Missing);
+  BOOST_TEST(pc(r).verdict == Verdict::Fail);
+  BOOST_TEST(f.event == "connectionstatechange");
+  BOOST_TEST(f.expected == "connecting");
+  BOOST_TEST(f.line == 2u);
+  BOOST_TEST(f.rule.id == "pcs-2025.connecting");
+  BOOST_TEST(pc(r).findings_total == 1u);
 }

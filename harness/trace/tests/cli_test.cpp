@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <boost/json.hpp>
+#include <filesystem>
 
 #include "../../tests/test_util.h"
 
@@ -107,17 +108,54 @@ BOOST_AUTO_TEST_CASE(window_stdin_profile_and_usage) {
 
 BOOST_AUTO_TEST_CASE(import_then_check) {
   TempDir d;
-  const std::string dump = kSourceDir + "/harness/trace/tests/data/webrtc-internals-dump.json";
+  const std::string dump = kSourceDir + "/cases/traces/chromium-internals/path-failure.txt";
   const auto r = run_command(kCli + " import webrtc-internals " + dump + " -o " + d.str() + "/t.jsonl");
   BOOST_TEST_INFO(r.out);
   BOOST_TEST(r.exit_code == 0);
-  BOOST_TEST(r.out.find("2 peer connection(s), 9 pc events, 5 transport events") != std::string::npos);
-  const auto c = run_command(kCli + " check-trace --reorder-window-ms 1500 " + d.str() + "/t.jsonl");
-  BOOST_TEST(c.out.find("t#pc0") != std::string::npos);
+  BOOST_TEST(r.out.find("2 peer connection(s), 22 pc events (of 41 log entries), 36 transport samples") != std::string::npos);
+  BOOST_TEST(r.out.find("dump shape: updateLog {type, value, timestamp}") != std::string::npos);
+  const auto c = run_command(kCli + " check-trace --root " + d.str() + " " + d.str() + "/t.jsonl");
+  BOOST_TEST_INFO(c.out);
+  BOOST_TEST(c.exit_code == 0);  // informational is not a failure
+  BOOST_TEST(c.out.find("informational t#8-1") != std::string::npos);
+  // check-trace reads the dump itself too (recognised by content, whatever its name), compressed or not.
+  const std::string renamed = d.str() + "/pf.data";
+  std::filesystem::copy_file(dump, renamed);
+  const auto direct = run_command(kCli + " check-trace --root " + d.str() + " " + renamed);
+  BOOST_TEST_INFO(direct.out);
+  BOOST_TEST(direct.exit_code == 0);
+  BOOST_TEST(direct.out.find("informational pf.data#8-1") != std::string::npos);
+  const auto gz = run_command(kCli + " check-trace --root " + kSourceDir + "/cases/traces " + kSourceDir +
+                              "/cases/traces/chromium-internals/connect.gz");
+  BOOST_TEST_INFO(gz.out);
+  BOOST_TEST(gz.exit_code == 0);
+  BOOST_TEST(gz.out.find("pass       chromium-internals/connect#8-1") != std::string::npos);
   BOOST_TEST(run_command(kCli + " import webrtc-internals /nonexistent.json").exit_code == 2);
   BOOST_TEST(run_command(kCli + " import other " + dump).exit_code == 2);
-  const std::string bad = d.file("bad.json", "{\"PeerConnections\": [1]}");
-  const auto b = run_command(kCli + " import webrtc-internals " + bad);
+  BOOST_TEST(run_command(kCli + " import webrtc-internals --help").exit_code == 0);
+}
+
+// A bad dump: exit 2, the place named, and nothing half-written (an existing output file survives).
+BOOST_AUTO_TEST_CASE(bad_dump_exits_two_and_writes_nothing) {
+  TempDir d;
+  const std::string bad = d.file("bad.json", "{\"PeerConnections\": {\"1-1\": {\"updateLog\": [\n {\"type\": 7}]}}}");
+  const std::string out = d.file("out.jsonl", "previous content\n");
+  const auto b = run_command(kCli + " import webrtc-internals " + bad + " -o " + out);
+  BOOST_TEST_INFO(b.out);
   BOOST_TEST(b.exit_code == 2);
-  BOOST_TEST(b.out.find("bad.json:1:") != std::string::npos);
+  BOOST_TEST(b.out.find("bad.json:2:") != std::string::npos);
+  BOOST_TEST(b.out.find("/PeerConnections/1-1/updateLog/0/type") != std::string::npos);
+  BOOST_TEST(read_text(out) == "previous content\n");
+  const std::string missing = d.str() + "/none.jsonl";
+  BOOST_TEST(run_command(kCli + " import webrtc-internals " + bad + " -o " + missing).exit_code == 2);
+  BOOST_TEST(!std::filesystem::exists(missing));
+  for (const auto& e : std::filesystem::directory_iterator(d.str()))
+    BOOST_TEST(e.path().string().find(".tmp") == std::string::npos, e.path().string());
+  // check-trace on a damaged dump: exit 2 as well, with the same message.
+  const std::string real = read_text(kSourceDir + "/cases/traces/chromium-internals/close.txt");
+  const std::string cut = d.file("cut.txt", real.substr(0, real.size() / 3));
+  const auto c = run_command(kCli + " check-trace " + cut);
+  BOOST_TEST_INFO(c.out);
+  BOOST_TEST(c.exit_code == 2);
+  BOOST_TEST(c.out.find("truncated") != std::string::npos);
 }

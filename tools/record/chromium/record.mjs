@@ -8,9 +8,18 @@
 // on 127.0.0.1 (node dgram): blocking the relay blocks the path. Run it inside a network namespace
 // that has only `lo` (tools/record/record does: `unshare -n`), so the browser cannot reach anything else.
 //
-// Usage: node record.mjs --scenario connect|close|remote-close|ice-restart|path-failure|recover -o FILE
+// With --internals-dump DUMP the same browser also opens chrome://webrtc-internals/?keepRemovedConnections
+// in a first tab before the scenario tab, and when the scenario is over saves that page's own download
+// ("Download the webrtc-internals dump", #dump-click-target) to DUMP, byte for byte: uncompressed by
+// default (the "Compress result" box unticked, as a user does to read it), the page's gzip with
+// --compressed. The trace of the same run still goes to -o.
+//
+// Usage: node record.mjs --scenario SCENARIO -o FILE [--internals-dump DUMP [--compressed]]
+//   SCENARIO  connect | close | remote-close | ice-restart | path-failure | recover | two-pc
+//             (two-pc: two pairs of pcs in one page, a-b and c-d; both connect, then a closes)
 // Exit: 0 goal reached; 3 goal not reached (the trace is still written); 2 bad usage; 4 cannot run.
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -18,12 +27,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-const SCENARIOS = ['connect', 'close', 'remote-close', 'ice-restart', 'path-failure', 'recover'];
+const SCENARIOS = ['connect', 'close', 'remote-close', 'ice-restart', 'path-failure', 'recover', 'two-pc'];
 const args = process.argv.slice(2);
-let scenario = '', outPath = '-';
+let scenario = '', outPath = '-', dumpPath = '', compressed = false;
 for (let i = 0; i < args.length; ++i) {
   if (args[i] === '--scenario' || args[i] === '-s') scenario = args[++i];
   else if (args[i] === '-o') outPath = args[++i];
+  else if (args[i] === '--internals-dump') dumpPath = args[++i];
+  else if (args[i] === '--compressed') compressed = true;
   else if (!scenario && !args[i].startsWith('-')) scenario = args[i];
   else { console.error(`record.mjs: unexpected argument '${args[i]}'`); process.exit(2); }
 }
@@ -31,22 +42,29 @@ if (!SCENARIOS.includes(scenario)) {
   console.error(`record.mjs: --scenario must be one of ${SCENARIOS.join(', ')}`);
   process.exit(2);
 }
+if (compressed && !dumpPath) { console.error('record.mjs: --compressed needs --internals-dump'); process.exit(2); }
+// Each pc and the one it talks to; two-pc runs two independent pairs in the same page.
+const PAIRS = scenario === 'two-pc' ? [['a', 'b'], ['c', 'd']] : [['a', 'b']];
+const partner = Object.fromEntries(PAIRS.flatMap(([x, y]) => [[x, y], [y, x]]));
 
 // --- the relay ---------------------------------------------------------------------------------------
-// ra stands for a towards b (b sends to it), rb for b towards a. A datagram arriving at ra goes out of
-// rb to a's real port, so a sees it coming from b's (rewritten) candidate; and vice versa.
+// One relay per pair (x, y). rx stands for x towards y (y sends to it), ry for y towards x. A datagram
+// arriving at rx goes out of ry to x's real port, so x sees it coming from y's (rewritten) candidate;
+// and vice versa.
 class Relay {
-  constructor() {
-    this.real = { a: null, b: null };
+  constructor(x, y) {
+    this.x = x;
+    this.y = y;
+    this.real = { [x]: null, [y]: null };
     this.blocked = false;
     this.counts = { forwarded: 0, dropped: 0 };
   }
   async start() {
     const open = () => new Promise((res) => { const s = dgram.createSocket('udp4'); s.bind(0, '127.0.0.1', () => res(s)); });
-    this.ra = await open();
-    this.rb = await open();
-    this.ra.on('message', (m, from) => this.forward(m, from, this.rb, 'a'));
-    this.rb.on('message', (m, from) => this.forward(m, from, this.ra, 'b'));
+    this.rx = await open();
+    this.ry = await open();
+    this.rx.on('message', (m, from) => this.forward(m, from, this.ry, this.x));
+    this.ry.on('message', (m, from) => this.forward(m, from, this.rx, this.y));
   }
   forward(msg, from, out, to) {
     if (from.address !== '127.0.0.1' || !this.real[to]) return;  // loopback only, both ways
@@ -54,8 +72,8 @@ class Relay {
     out.send(msg, this.real[to], '127.0.0.1');
     this.counts.forwarded++;
   }
-  portFor(pc) { return (pc === 'a' ? this.ra : this.rb).address().port; }
-  close() { this.ra.close(); this.rb.close(); }
+  portFor(pc) { return (pc === this.x ? this.rx : this.ry).address().port; }
+  close() { this.rx.close(); this.ry.close(); }
 }
 
 // --- the page ----------------------------------------------------------------------------------------
@@ -100,20 +118,20 @@ window.__create = (name) => {
   });
   pc.addEventListener('datachannel', (e) => log({ pc: name, target: 'dc:' + e.channel.label, event: 'datachannel' }));
 };
-window.__negotiate = async (restart) => {
-  const a = pcs.a, b = pcs.b;
-  log({ pc: 'a', target: 'api', event: 'createOffer', detail: restart ? 'iceRestart' : '' });
+window.__negotiate = async (x, y, restart) => {
+  const a = pcs[x], b = pcs[y];
+  log({ pc: x, target: 'api', event: 'createOffer', detail: restart ? 'iceRestart' : '' });
   const offer = await a.createOffer(restart ? { iceRestart: true } : {});
-  log({ pc: 'a', target: 'api', event: 'setLocalDescription' });
-  await a.setLocalDescription(offer); attach('a');
-  log({ pc: 'b', target: 'api', event: 'setRemoteDescription' });
-  await b.setRemoteDescription(offer); attach('b');
-  log({ pc: 'b', target: 'api', event: 'createAnswer' });
+  log({ pc: x, target: 'api', event: 'setLocalDescription' });
+  await a.setLocalDescription(offer); attach(x);
+  log({ pc: y, target: 'api', event: 'setRemoteDescription' });
+  await b.setRemoteDescription(offer); attach(y);
+  log({ pc: y, target: 'api', event: 'createAnswer' });
   const answer = await b.createAnswer();
-  log({ pc: 'b', target: 'api', event: 'setLocalDescription' });
-  await b.setLocalDescription(answer); attach('b');
-  log({ pc: 'a', target: 'api', event: 'setRemoteDescription' });
-  await a.setRemoteDescription(answer); attach('a');
+  log({ pc: y, target: 'api', event: 'setLocalDescription' });
+  await b.setLocalDescription(answer); attach(y);
+  log({ pc: x, target: 'api', event: 'setRemoteDescription' });
+  await a.setRemoteDescription(answer); attach(x);
 };
 window.__add = async (name, candidate, sdpMid) => {
   log({ pc: name, target: 'api', event: 'addIceCandidate', detail: candidate });
@@ -131,10 +149,37 @@ window.__close = (name) => {
     log({ pc: name, target: 'ice:' + id, event: 'get', attribute: 'state', state: dtls.iceTransport.state });
   }
 };
-window.__state = () => ({ a: pcs.a && pcs.a.connectionState, b: pcs.b && pcs.b.connectionState,
-  ai: pcs.a && pcs.a.iceConnectionState, bi: pcs.b && pcs.b.iceConnectionState });
-window.__channel = () => { const dc = pcs.a.createDataChannel('chat'); dc.onopen = () => log({ pc: 'a', target: 'dc:chat', event: 'open' }); };
+// connectionState of each pc by name, and iceConnectionState under the name + 'i'.
+window.__state = () => Object.fromEntries(Object.entries(pcs).flatMap(([n, pc]) =>
+  [[n, pc.connectionState], [n + 'i', pc.iceConnectionState]]));
+window.__channel = (name) => {
+  const dc = pcs[name].createDataChannel('chat');
+  dc.onopen = () => log({ pc: name, target: 'dc:chat', event: 'open' });
+};
 </script>`;
+
+// --- the webrtc-internals dump ---------------------------------------------------------------------------
+// What a user does: wait for the page's next stats poll (it asks every pc for getStats about once a
+// second), open "Create a WebRTC-Internals dump", set "Compress result", click the download button,
+// and keep the file the browser saved, unedited.
+async function saveDump(internals) {
+  await sleep(2500);
+  await internals.evaluate(() => { document.querySelector('#dump-click-target').closest('details').open = true; });
+  const box = internals.locator('#dump-checkbox');
+  if ((await box.isChecked()) !== compressed) await box.click();
+  const [download] = await Promise.all([internals.waitForEvent('download', { timeout: 30000 }),
+                                        internals.click('#dump-click-target')]);
+  const failure = await download.failure();
+  if (failure) throw new Error(`download failed: ${failure}`);
+  await download.saveAs(dumpPath);
+  const hash = crypto.createHash('sha256');  // a Transform stream: end() it, then read the hash
+  hash.end(fs.readFileSync(dumpPath));
+  const sha256 = hash.read().toString('hex');
+  // The provenance goes beside the dump (never into it): one JSON line on stderr.
+  console.error(JSON.stringify({ dump: path.basename(dumpPath), page_file_name: download.suggestedFilename(), scenario,
+    chromium: version, recorded: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), compressed, sha256,
+    recorder: 'tools/record/record chromium-internals (record.mjs, playwright-core)' }));
+}
 
 // --- main --------------------------------------------------------------------------------------------
 const out = outPath === '-' ? process.stdout : fs.createWriteStream(outPath);
@@ -152,35 +197,49 @@ write(JSON.stringify({
              network: process.env.CONNSTATE_NETNS === '1' ? 'network namespace with lo only' : 'host (loopback candidates only)' },
 }));
 
-const relay = new Relay();
-await relay.start();
+const relays = {};
+for (const [x, y] of PAIRS) {
+  const r = new Relay(x, y);
+  await r.start();
+  relays[x] = relays[y] = r;
+}
+const relayList = [...new Set(Object.values(relays))];
 const server = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end(PAGE); });
 await new Promise((res) => server.listen(0, '127.0.0.1', res));
 const origin = `http://127.0.0.1:${server.address().port}`;
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'connstate-chromium-'));
+const downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'connstate-chromium-dl-'));
 let context;
 try {
-  context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: flags });
+  context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: flags,
+                                                              acceptDownloads: true, downloadsPath: downloads });
 } catch (e) {
   console.error('record.mjs: cannot start /usr/bin/chromium:', e.message);
   process.exit(4);
 }
 await context.grantPermissions(['microphone', 'camera'], { origin });
-const page = context.pages()[0] || await context.newPage();
+// The internals page comes first, as a user opens it before the call: it only lists pcs created
+// while it is open, and keepRemovedConnections keeps a closed pc (and its log) on the page.
+let internals = null;
+if (dumpPath) {
+  internals = context.pages()[0] || await context.newPage();
+  await internals.goto('chrome://webrtc-internals/?keepRemovedConnections');
+}
+const page = (!internals && context.pages()[0]) || await context.newPage();
 page.on('pageerror', (e) => console.error('page error:', e.message));
 
 let ready = false;
 const queued = [];
 const hand = async (from, candidate, sdpMid) => {
-  const to = from === 'a' ? 'b' : 'a';
+  const to = partner[from];
   if (candidate === null) return page.evaluate(([n, m]) => window.__add(n, null, m), [to, sdpMid]);
   const f = candidate.split(' ');
   // candidate:<foundation> <component> <transport> <priority> <address> <port> typ <type> ...
   if (f.length < 8 || f[2].toLowerCase() !== 'udp' || f[7] !== 'host') return;
   if (f[4] !== '127.0.0.1' && !f[4].endsWith('.local')) return;  // loopback only
-  relay.real[from] = Number(f[5]);
+  relays[from].real[from] = Number(f[5]);
   f[4] = '127.0.0.1';
-  f[5] = String(relay.portFor(from));
+  f[5] = String(relays[from].portFor(from));
   return page.evaluate(([n, c, m]) => window.__add(n, c, m), [to, f.join(' '), sdpMid]);
 };
 await page.exposeFunction('__candidate', (from, candidate, sdpMid) => {
@@ -199,17 +258,26 @@ async function until(cond, ms) {
   return false;
 }
 const marker = (event, extra = {}) => page.evaluate(([e, x]) => window.__log(Object.assign({ target: 'relay', event: e }, x)), [event, extra]);
-const connected = (s) => s.a === 'connected' && s.b === 'connected';
-const down = (s) => ['disconnected', 'failed'].includes(s.a) && ['disconnected', 'failed'].includes(s.b);
+const names = PAIRS.flat();
+const connected = (s) => names.every((n) => s[n] === 'connected');
+const down = (s) => names.every((n) => ['disconnected', 'failed'].includes(s[n]));
+const block = async (blocked) => {
+  for (const r of relayList) r.blocked = blocked;
+  await marker(blocked ? 'block' : 'unblock', { direction: 'both' });
+};
 
 let goal = false, why = '';
 try {
-  await page.evaluate(() => { window.__create('a'); window.__create('b'); window.__channel(); });
-  await page.evaluate(() => window.__negotiate(false));
-  ready = true;  // both pcs have their transport listeners: now let the candidates through
+  await page.evaluate((pairs) => {
+    for (const [x, y] of pairs) { window.__create(x); window.__create(y); window.__channel(x); }
+  }, PAIRS);
+  for (const [x, y] of PAIRS) await page.evaluate(([x, y]) => window.__negotiate(x, y, false), [x, y]);
+  ready = true;  // every pc has its transport listeners: now let the candidates through
   for (const q of queued.splice(0)) await hand(...q);
   if (!await until(connected, 10000)) throw new Error('did not connect');
-  await sleep(500);
+  // With the internals page open the call lasts a few stats polls (about one a second) before the
+  // scenario goes on, as a real call does before something happens to it.
+  await sleep(internals ? 3500 : 500);
   switch (scenario) {
     case 'connect':
       goal = true;
@@ -227,7 +295,7 @@ try {
       break;
     case 'ice-restart':
       ready = false;
-      await page.evaluate(() => window.__negotiate(true));
+      await page.evaluate(() => window.__negotiate('a', 'b', true));
       ready = true;
       for (const q of queued.splice(0)) await hand(...q);
       await sleep(1000);
@@ -236,33 +304,48 @@ try {
       if (!goal) why = 'not connected again after the restart';
       break;
     case 'path-failure':
-      relay.blocked = true;
-      await marker('block', { direction: 'both' });
+      await block(true);
       goal = await until(down, 30000);
-      if (goal) await until((s) => s.a === 'failed' && s.b === 'failed', 40000);  // failed if it comes
+      if (goal) await until((s) => names.every((n) => s[n] === 'failed'), 40000);  // failed if it comes
       if (!goal) why = 'neither disconnected nor failed';
       break;
     case 'recover':
-      relay.blocked = true;
-      await marker('block', { direction: 'both' });
+      await block(true);
       goal = await until(down, 30000);
-      relay.blocked = false;
-      await marker('unblock', { direction: 'both' });
+      await block(false);
       goal = goal && await until(connected, 30000);
       await sleep(500);
       if (!goal) why = 'did not recover after the unblock';
+      break;
+    case 'two-pc':
+      await page.evaluate(() => window.__close('a'));
+      await sleep(1500);
+      goal = true;
       break;
   }
 } catch (e) {
   why = e.message;
 }
 clearInterval(drainer);
-await marker('end', { goal, forwarded: relay.counts.forwarded, dropped: relay.counts.dropped }).catch(() => {});
+const forwarded = relayList.reduce((n, r) => n + r.counts.forwarded, 0);
+const dropped = relayList.reduce((n, r) => n + r.counts.dropped, 0);
+await marker('end', { goal, forwarded, dropped }).catch(() => {});
 await drain().catch(() => {});
+let dumpSaved = !internals;
+if (internals) {
+  try {
+    await saveDump(internals);
+    dumpSaved = true;
+  } catch (e) {
+    console.error('record.mjs: cannot save the webrtc-internals dump:', e.message);
+  }
+}
 await context.close();
-relay.close();
+for (const r of relayList) r.close();
 server.close();
 fs.rmSync(profile, { recursive: true, force: true });
+fs.rmSync(downloads, { recursive: true, force: true });
+if (!dumpSaved) process.exit(4);
 if (out !== process.stdout) await new Promise((r) => out.end(r));
 if (!goal) { console.error(`record.mjs: scenario ${scenario} did not reach its goal: ${why}`); process.exit(3); }
 process.exit(0);

@@ -49,6 +49,10 @@ enum class FindingKind : std::uint8_t {
   AfterClose,          // an event after close()
   NotClosedAfterClose, // a state read after close() that is not "closed"
   IllegalTransition,   // a transport left a final state
+  // Partial traces (few or no transport events: docs/trace-format.md "Partial traces").
+  Impossible,          // no transport states at all could deliver this pc event here
+  NeedsUnshownState,   // possible only with transport states the trace does not show (informational)
+  UnexplainedSample,   // a transport sample no sequence of states that delivers the pc events passes (informational)
   Count_
 };
 inline constexpr std::size_t kFindingKindCount = static_cast<std::size_t>(FindingKind::Count_);
@@ -100,7 +104,9 @@ struct TraceHeader {
   bool present = false;
   std::string stack, stack_version, scenario, recorded;
   bool pc_events = true;
-  bool sampled = false;   // "transport_events": "sampled"
+  bool sampled = false;   // "transport_events": "sampled": transport lines are polled samples
+  bool partial = false;   // "sampled" or "partial": the transport lines do not show every change
+  double time_uncertainty_ms = 0;  // "time_uncertainty_ms": items this close may be in either order
   std::string json;       // the header line as written (provenance, for the reports)
 };
 
@@ -141,6 +147,7 @@ struct PcResult {
   bool unexpected = false;
   const harness::Expectation* expectation = nullptr;
   bool pc_events = true;
+  bool partial = false;               // judged as a partial trace (by what its pc events imply)
   std::size_t lines = 0;              // lines of this pc
   std::size_t transports = 0;
   std::size_t transport_changes = 0;
@@ -211,10 +218,13 @@ class TraceChecker {
 // Reads and checks a whole trace from a FILE* (streaming).
 TraceResult check_stream(std::FILE* in, const CheckOptions& options, const std::string& file, const std::string& id,
                          const std::function<void(const InputProblem&)>& on_problem = {});
-// Checks a trace held in memory (tests).
+// Checks a trace held in memory (tests, and dumps imported on the fly by check-trace).
 TraceResult check_text(std::string_view text, const CheckOptions& options, const std::string& id = "trace");
+TraceResult check_text(std::string_view text, const CheckOptions& options, const std::string& file, const std::string& id,
+                       const std::function<void(const InputProblem&)>& on_problem);
 
-// "<path relative to root without .jsonl>"; root "" = the current directory.
+// "<path relative to root>" without its extension (.jsonl, .json, .txt, optionally .gz); root "" =
+// the current directory.
 std::string trace_id(const std::string& path, const std::string& root);
 
 // The one-line text of a finding, h2spec style: "12.5 ms line 7: missing connectionstatechange …".
