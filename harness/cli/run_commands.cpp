@@ -122,6 +122,7 @@ int run(const Args& args) {
   header.strict = p.has("strict");
   header.expectations_file = p.value_or("expectations", "");
   header.selected = cases.size();
+  header.cases_dir = suite.cases_dir;
 
   std::vector<std::unique_ptr<ResultSink>> sinks;
   std::string json = p.value_or("json", ""), junit = p.value_or("junit", ""), md = p.value_or("markdown", ""),
@@ -213,9 +214,13 @@ int list(const Args& args) {
           o += std::string(first ? "" : ",") + json_string(i.id);
           first = false;
         }
-      o += "],\"tags\":[";
-      for (std::size_t i = 0; i < c.tags.size(); ++i) o += (i ? "," : "") + json_string(c.tags[i]);
-      o += "],\"file\":" + json_string(c.file) + ",\"line\":" + std::to_string(c.line) + "}\n";
+      auto list = [&](const std::vector<std::string>& items) {
+        std::string a = "[";
+        for (std::size_t i = 0; i < items.size(); ++i) a += (i ? "," : "") + json_string(items[i]);
+        return a + "]";
+      };
+      o += "],\"tags\":" + list(c.tags) + ",\"aliases\":" + list(c.aliases) + ",\"see\":" + list(c.see);
+      o += ",\"file\":" + json_string(c.file) + ",\"line\":" + std::to_string(c.line) + "}\n";
       std::fputs(o.c_str(), stdout);
     } else {
       std::string tags;

@@ -1,11 +1,13 @@
 // report_text.cpp — JUnit XML, Markdown, HTML and console reports.
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <stdexcept>
 
 #include "connstate/harness/json_input.h"
 #include "connstate/harness/reports.h"
+#include "connstate/harness/spec_links.h"
 #include "connstate/harness/why.h"
 
 namespace connstate::harness {
@@ -36,6 +38,62 @@ std::string xml_escape(std::string_view s) {
     out += static_cast<char>(c);
   }
   return html_escape(out);
+}
+
+// Escapes text for HTML and turns the URLs and docs/spec/ links in it into <a> elements.
+std::string html_linkified(std::string_view text, const std::string& report_dir, const std::string& cases_dir) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t url = text.find("https://", i), notes = text.find("docs/spec/", i);
+    const std::size_t start = std::min(url, notes);
+    if (start == std::string_view::npos) break;
+    std::size_t end = start;
+    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) && text[end] != ')' &&
+           text[end] != ',')
+      ++end;
+    const std::string target(text.substr(start, end - start));
+    out += html_escape(text.substr(i, start - i));
+    const std::string href = start == url ? target : notes_href(target, report_dir, cases_dir);
+    out += "<a href=\"" + html_escape(href) + "\">" + html_escape(target) + "</a>";
+    i = end;
+  }
+  out += html_escape(text.substr(i));
+  return out;
+}
+
+Citation citation_of(const CaseResult& r) {
+  const Case& c = *r.c;
+  Citation out;
+  if (c.generated && c.kind == CaseKind::Snapshot && !r.expected.rules.empty()) {
+    const Rule& decided = rule(r.expected.rules.front());
+    out.document = decided.document;
+    out.anchor = decided.anchor;
+    out.quote = decided.quote;
+  } else {
+    out.document = c.spec_document;
+    out.anchor = c.spec_anchor;
+    out.quote = c.spec_quote;
+  }
+  out.url = spec_url(out.document, out.anchor);
+  out.notes = c.see;
+  for (RuleId id : r.expected.rules) {
+    std::string link = rule_notes_link(id);
+    if (std::find(out.notes.begin(), out.notes.end(), link) == out.notes.end()) out.notes.push_back(std::move(link));
+  }
+  return out;
+}
+
+std::vector<std::string> decided_by_lines(const CaseResult& r) {
+  std::vector<std::string> out;
+  const char* aggregates[] = {"connectionState", "iceConnectionState"};
+  for (std::size_t i = 0; i < r.expected.rules.size() && i < 2; ++i) {
+    const Rule& decided = rule(r.expected.rules[i]);
+    out.push_back(std::string(aggregates[i]) + ": " + std::string(decided.id) + " \u2014 \"" +
+                  std::string(decided.quote) + "\" " + spec_url(decided.document, decided.anchor) + " (" +
+                  rule_notes_link(decided.rule_id) + ")");
+  }
+  return out;
 }
 
 namespace {
@@ -79,13 +137,30 @@ std::string actual_text(const CaseResult& r) {
   return s;
 }
 
-// The h2spec-style block: everything needed to understand one result on one screen.
-std::string detail_text(const CaseResult& r) {
+// The citation part: requirement, spec sentence with its URL, the notes on it.
+std::string citation_text(const CaseResult& r, const Citation& cite) {
   const Case& c = *r.c;
   std::string s;
   s += "  requirement: " + c.requirement + "\n";
-  s += "  spec:        " + c.spec_document + " #" + c.spec_anchor + "\n";
-  s += "               \"" + c.spec_quote + "\"\n";
+  s += "  spec:        " + cite.document + " #" + cite.anchor + (cite.url.empty() ? "" : "  " + cite.url) + "\n";
+  s += "               \"" + cite.quote + "\"\n";
+  if (!cite.notes.empty()) {
+    s += "  notes:       ";
+    for (std::size_t i = 0; i < cite.notes.size(); ++i) s += (i ? "\n               " : "") + cite.notes[i];
+    s += "\n";
+  }
+  if (!c.aliases.empty()) {
+    s += "  former ids:  ";
+    for (std::size_t i = 0; i < c.aliases.size(); ++i) s += (i ? ", " : "") + c.aliases[i];
+    s += "\n";
+  }
+  return s;
+}
+
+// The evidence part: where the case is, its input, every acceptable outcome, what the stack did, why.
+std::string evidence_text(const CaseResult& r) {
+  const Case& c = *r.c;
+  std::string s;
   if (!c.file.empty()) s += "  case file:   " + c.file + ":" + std::to_string(c.line) + "\n";
   s += "  input:       " + input_text(c) + "\n";
   const bool multi = c.kind == CaseKind::Sequence;
@@ -98,9 +173,14 @@ std::string detail_text(const CaseResult& r) {
     s += "  difference:  " + r.message + "\n";
   if (!r.evidence.empty()) s += "  evidence:    " + r.evidence + "\n";
   s += "  reason:      reference (" + std::string(to_string(r.profile)) + "): " + r.expected.reason + "\n";
+  const auto decided = decided_by_lines(r);
+  for (std::size_t i = 0; i < decided.size(); ++i) s += std::string(i ? "               " : "  decided by:  ") + decided[i] + "\n";
   if (r.expectation) s += "  expectation: " + r.expectation->key + " — " + r.expectation->reason + "\n";
   return s;
 }
+
+// The h2spec-style block: everything needed to understand one result on one screen.
+std::string detail_text(const CaseResult& r) { return citation_text(r, citation_of(r)) + evidence_text(r); }
 
 // What the text reports keep of each result.
 struct Row {
@@ -110,15 +190,26 @@ struct Row {
   bool generated;
   double micros;
   std::string message;
-  std::string detail;  // detail_text, kept only where a report shows it
+  // Kept only where a report shows the result (not for generated cases that pass):
+  std::string detail;     // detail_text
+  Citation cite;
+  std::string evidence;   // evidence_text
+  std::string requirement;
+  std::vector<std::string> decided_by;
 };
 
 class Collector : public ResultSink {
  public:
   void add(const CaseResult& r) override {
     Row row{r.c->id, r.c->title, r.c->section, r.c->section_title, r.verdict, r.unexpected,
-            r.c->generated, r.micros, r.message, {}};
-    if (!r.c->generated || r.verdict != Verdict::Pass) row.detail = detail_text(r);
+            r.c->generated, r.micros, r.message, {}, {}, {}, {}, {}};
+    if (!r.c->generated || r.verdict != Verdict::Pass) {
+      row.cite = citation_of(r);
+      row.evidence = evidence_text(r);
+      row.detail = citation_text(r, row.cite) + row.evidence;
+      row.requirement = r.c->requirement;
+      row.decided_by = decided_by_lines(r);
+    }
     rows_.push_back(std::move(row));
   }
 
@@ -141,6 +232,12 @@ class Collector : public ResultSink {
     return t;
   }
 };
+
+std::string dir_of(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
 
 void write_file(const std::string& path, const std::string& content) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
@@ -190,6 +287,13 @@ class JUnitReport final : public Collector {
         std::snprintf(t, sizeof t, "%.6f", r->micros / 1e6);
         x += "    <testcase name=\"" + xml_escape(r->id) + "\" classname=\"connstate." + xml_escape(name) +
              "\" time=\"" + t + "\">";
+        if (!r->detail.empty()) {
+          // Where the requirement comes from, as URLs a CI page can show next to the result.
+          x += "<properties>";
+          if (!r->cite.url.empty()) x += "<property name=\"spec\" value=\"" + xml_escape(r->cite.url) + "\"/>";
+          for (const auto& n : r->cite.notes) x += "<property name=\"notes\" value=\"" + xml_escape(n) + "\"/>";
+          x += "</properties>";
+        }
         const std::string msg = std::string(to_string(r->verdict)) + (r->message.empty() ? "" : ": " + r->message);
         if (r->verdict == Verdict::Unsupported) {
           x += "<skipped message=\"" + xml_escape(msg) + "\"/>";
@@ -223,6 +327,18 @@ std::string verdict_cell_class(Verdict v) {
     case Verdict::Unsupported: return "unsupported";
   }
   return "";
+}
+
+// "spec: [REC 2025 #anchor](url) · notes: [docs/spec/x.md#a](…)", links relative to the report.
+std::string markdown_links(const Row& r, const std::string& report_dir, const std::string& cases_dir) {
+  std::string m = "spec: ";
+  const std::string label = r.cite.document + " #" + r.cite.anchor;
+  m += r.cite.url.empty() ? label : "[" + label + "](" + r.cite.url + ")";
+  if (!r.cite.notes.empty()) {
+    m += " · notes:";
+    for (const auto& n : r.cite.notes) m += " [" + n + "](" + notes_href(n, report_dir, cases_dir) + ")";
+  }
+  return m + "\n";
 }
 
 class MarkdownReport final : public Collector {
@@ -259,7 +375,7 @@ class MarkdownReport final : public Collector {
           break;
         }
         m += "<details><summary><code>" + r.id + "</code> — " + std::string(to_string(r.verdict)) + ": " +
-             html_escape(r.message) + "</summary>\n\n```\n" + r.detail + "```\n</details>\n";
+             html_escape(r.message) + "</summary>\n\n" + markdown_links(r, dir_of(path_), h.cases_dir) + "\n```\n" + r.detail + "```\n</details>\n";
       }
     }
     write_file(path_, m);
@@ -276,12 +392,62 @@ th{background:#f3f3f3}.num{text-align:right}
 .error{background:#f7b2b2}.unsupported{background:#eee}
 details{margin:.2em 0}summary{cursor:pointer}pre{background:#fafafa;border:1px solid #ddd;padding:.6em;overflow-x:auto}
 .badge{display:inline-block;padding:0 .4em;border-radius:3px;font-size:.9em}
-.unexpected{font-weight:bold;color:#a00})";
+.unexpected{font-weight:bold;color:#a00}
+dl.cite{margin:.4em 0 .4em 1em}dl.cite dt{font-weight:bold;float:left;clear:left;width:7em}dl.cite dd{margin:0 0 .2em 7.5em}
+blockquote{margin:.2em 0;padding-left:.6em;border-left:3px solid #bbb;color:#444}
+#filter{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #ddd}#filter label{margin-right:1em})";
+
+// The filter: verdict, section and free text, read from and written to the location hash
+// (#verdict=fail&section=close&q=text) so a filtered view can be linked. Without JavaScript the
+// form stays hidden and every case is listed.
+const char* kFilterScript = R"(<script>
+(function () {
+  var form = document.getElementById('filter');
+  var verdict = document.getElementById('f-verdict'), section = document.getElementById('f-section'),
+      text = document.getElementById('f-text'), shown = document.getElementById('f-shown');
+  var cases = Array.prototype.slice.call(document.querySelectorAll('details.case'));
+  var headings = Array.prototype.slice.call(document.querySelectorAll('h3.section'));
+  function apply() {
+    var v = verdict.value, sec = section.value, q = text.value.trim().toLowerCase(), n = 0, seen = {};
+    cases.forEach(function (c) {
+      var ok = (!v || (v === 'unexpected' ? c.dataset.unexpected === 'true' : c.dataset.verdict === v)) &&
+               (!sec || c.dataset.section === sec) && (!q || c.textContent.toLowerCase().indexOf(q) >= 0);
+      c.hidden = !ok;
+      if (ok) { n++; seen[c.dataset.section] = true; }
+    });
+    headings.forEach(function (h) { h.hidden = !seen[h.dataset.section] && !!(v || sec || q); });
+    shown.textContent = n + ' of ' + cases.length + ' listed cases shown';
+    var hash = [];
+    if (v) hash.push('verdict=' + encodeURIComponent(v));
+    if (sec) hash.push('section=' + encodeURIComponent(sec));
+    if (q) hash.push('q=' + encodeURIComponent(q));
+    history.replaceState(null, '', hash.length ? '#' + hash.join('&') : location.pathname + location.search);
+  }
+  function load() {
+    if (location.hash.indexOf('=') < 0) return;
+    location.hash.slice(1).split('&').forEach(function (kv) {
+      var i = kv.indexOf('='), k = kv.slice(0, i), val = decodeURIComponent(kv.slice(i + 1));
+      if (k === 'verdict') verdict.value = val;
+      if (k === 'section') section.value = val;
+      if (k === 'q') text.value = val;
+    });
+  }
+  form.hidden = false;
+  load();
+  [verdict, section].forEach(function (e) { e.addEventListener('change', apply); });
+  text.addEventListener('input', apply);
+  apply();
+})();
+</script>)";
 
 class HtmlReport final : public Collector {
  public:
   explicit HtmlReport(std::string path) : path_(std::move(path)) {}
   void end(const RunHeader& h, const RunSummary& s) override {
+    const std::string report_dir = dir_of(path_);
+    auto link = [](const std::string& href, const std::string& text) {
+      return "<a href=\"" + html_escape(href) + "\">" + html_escape(text) + "</a>";
+    };
     std::string o = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>connstate — " +
                     html_escape(h.stack.name) + "</title><style>" + kCss + "</style></head><body>\n";
     o += "<h1>connstate conformance report</h1>\n<section id=\"run\"><table>";
@@ -309,7 +475,8 @@ class HtmlReport final : public Collector {
     for (Verdict v : kVerdicts) o += "<th>" + std::string(to_string(v)) + "</th>";
     o += "</tr>";
     const auto titles = section_titles();
-    for (const auto& [sec, counts] : by_section()) {
+    const auto sections = by_section();
+    for (const auto& [sec, counts] : sections) {
       o += "<tr><td><a href=\"#sec-" + html_escape(sec) + "\">" + html_escape(titles.at(sec)) + "</a></td>";
       for (std::size_t i = 0; i < 6; ++i)
         o += "<td class=\"num " + std::string(counts[i] ? verdict_cell_class(kVerdicts[i]) : "") + "\">" +
@@ -317,6 +484,17 @@ class HtmlReport final : public Collector {
       o += "</tr>";
     }
     o += "</table></section>\n<section id=\"cases\"><h2>Cases</h2>\n";
+    o += "<p>Each case names the sentence of the specification it tests (a link to the published text) and the "
+         "project's notes on it (docs/spec/). Generated cases that pass are counted, not listed.</p>\n";
+    o += "<form id=\"filter\" hidden><label>verdict <select id=\"f-verdict\"><option value=\"\">any</option>"
+         "<option value=\"unexpected\">unexpected</option>";
+    for (Verdict v : kVerdicts)
+      o += "<option value=\"" + verdict_cell_class(v) + "\">" + std::string(to_string(v)) + "</option>";
+    o += "</select></label><label>section <select id=\"f-section\"><option value=\"\">any</option>";
+    for (const auto& [sec, counts] : sections)
+      o += "<option value=\"" + html_escape(sec) + "\">" + html_escape(titles.at(sec)) + "</option>";
+    o += "</select></label><label>text <input id=\"f-text\" type=\"search\" placeholder=\"case id, state, rule…\">"
+         "</label><span id=\"f-shown\"></span></form>\n";
     std::string current;
     std::size_t generated_pass = 0, details = 0;
     for (const Row& r : rows_) {
@@ -324,23 +502,39 @@ class HtmlReport final : public Collector {
         if (generated_pass) o += "<p>" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
         generated_pass = 0;
         current = r.section;
-        o += "<h3 id=\"sec-" + html_escape(r.section) + "\">" + html_escape(r.section_title) + "</h3>\n";
+        o += "<h3 class=\"section\" data-section=\"" + html_escape(r.section) + "\" id=\"sec-" + html_escape(r.section) +
+             "\">" + html_escape(r.section_title) + "</h3>\n";
       }
       if (r.detail.empty()) {
         ++generated_pass;
         continue;
       }
       if (++details > 5000) continue;
-      o += "<details class=\"case\" id=\"case-" + html_escape(r.id) + "\"><summary><span class=\"badge " +
-           verdict_cell_class(r.verdict) + "\">" + std::string(to_string(r.verdict)) + "</span> " +
+      o += "<details class=\"case\" id=\"case-" + html_escape(r.id) + "\" data-verdict=\"" +
+           verdict_cell_class(r.verdict) + "\" data-section=\"" + html_escape(r.section) + "\" data-unexpected=\"" +
+           (r.unexpected ? "true" : "false") + "\"><summary><span class=\"badge " + verdict_cell_class(r.verdict) +
+           "\">" + std::string(to_string(r.verdict)) + "</span> " +
            (r.unexpected ? "<span class=\"unexpected\">unexpected</span> " : "") + "<code>" + html_escape(r.id) +
-           "</code> " + html_escape(r.title) + "</summary><pre>" + html_escape(r.detail) + "</pre></details>\n";
+           "</code> " + html_escape(r.title) + "</summary>";
+      o += "<dl class=\"cite\"><dt>requirement</dt><dd>" + html_escape(r.requirement) + "</dd><dt>spec</dt><dd>";
+      const std::string label = r.cite.document + " #" + r.cite.anchor;
+      o += r.cite.url.empty() ? html_escape(label) : link(r.cite.url, label);
+      o += "<blockquote>" + html_escape(r.cite.quote) + "</blockquote></dd>";
+      if (!r.cite.notes.empty()) {
+        o += "<dt>notes</dt><dd>";
+        for (std::size_t i = 0; i < r.cite.notes.size(); ++i)
+          o += (i ? ", " : "") + link(notes_href(r.cite.notes[i], report_dir, h.cases_dir), r.cite.notes[i]);
+        o += "</dd>";
+      }
+      o += "</dl><pre>" + html_linkified(r.evidence, report_dir, h.cases_dir) + "</pre></details>\n";
     }
     if (generated_pass) o += "<p>" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
     if (details > 5000) o += "<p>" + std::to_string(details - 5000) + " more cases are in the JSON report.</p>";
     if (!s.stack_diagnostics.empty())
       o += "<h2>Stack diagnostics</h2><pre id=\"diagnostics\">" + html_escape(s.stack_diagnostics) + "</pre>";
-    o += "</section></body></html>\n";
+    o += "</section>\n";
+    o += kFilterScript;
+    o += "</body></html>\n";
     write_file(path_, o);
   }
 
