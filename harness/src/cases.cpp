@@ -507,9 +507,10 @@ std::vector<Case> parse_case_file(std::string_view text, const std::string& file
 
 namespace {
 std::string slug(const TransportState& t) { return std::string(to_string(t.ice)) + "-" + std::string(to_string(t.dtls)); }
+}  // namespace
 
 // "checking/new + connected/connected", "closed PC with connected/connected", "open PC, no transports"
-std::string snapshot_title(bool closed, const std::vector<TransportState>& transports) {
+std::string snapshot_title(bool closed, std::span<const TransportState> transports) {
   std::string title = closed ? "closed PC" : "open PC";
   if (transports.empty()) return title + ", no transports";
   title += closed ? " with " : ": ";
@@ -536,7 +537,20 @@ std::string sequence_title(const std::vector<SequenceStep>& steps) {
   }
   return title;
 }
-}  // namespace
+
+std::vector<Step> sequence_alphabet() {
+  std::vector<Step> alphabet;
+  for (TransportId t : {TransportId{0}, TransportId{1}}) {
+    alphabet.push_back(Step::add(t));
+    alphabet.push_back(Step::remove(t));
+    for (std::size_t i = 0; i < enum_count<IceTransportState>; ++i)
+      alphabet.push_back(Step::ice(t, enum_at<IceTransportState>(i)));
+    for (std::size_t d = 0; d < enum_count<DtlsTransportState>; ++d)
+      alphabet.push_back(Step::dtls(t, enum_at<DtlsTransportState>(d)));
+  }
+  alphabet.push_back(Step::close());
+  return alphabet;
+}
 
 std::size_t exhaustive_snapshot_count(int max_transports) {
   // Multisets of at most N of the 35 pairs, times the closed flag.
@@ -594,16 +608,7 @@ void add_exhaustive_suite(std::vector<Case>& out, int max_transports) {
 
 void add_sequence_suite(std::vector<Case>& out, int depth) {
   const std::vector<std::string> names = {"t0", "t1"};
-  std::vector<Step> alphabet;
-  for (TransportId t : {TransportId{0}, TransportId{1}}) {
-    alphabet.push_back(Step::add(t));
-    alphabet.push_back(Step::remove(t));
-    for (std::size_t i = 0; i < enum_count<IceTransportState>; ++i)
-      alphabet.push_back(Step::ice(t, enum_at<IceTransportState>(i)));
-    for (std::size_t d = 0; d < enum_count<DtlsTransportState>; ++d)
-      alphabet.push_back(Step::dtls(t, enum_at<DtlsTransportState>(d)));
-  }
-  alphabet.push_back(Step::close());
+  const std::vector<Step> alphabet = sequence_alphabet();
   const std::string suite = "sequences-" + std::to_string(depth);
   std::vector<SequenceStep> current;
   auto emit = [&]() {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,13 @@ void cross_check(const Case& c, const std::string& pointer);
 // The case with this id or alias, or nullptr. Ids and aliases are unique across the
 // suite (the loader refuses a file that reuses one), so the answer is unambiguous.
 const Case* find_case(const Suite& suite, std::string_view id_or_alias);
+
+// What a generated case is about, as its title says it:
+// "open PC: checking/new + connected/connected", "t0 added → t0 ICE checking → close()".
+std::string snapshot_title(bool closed, std::span<const TransportState> transports);
+std::string sequence_title(const std::vector<SequenceStep>& steps);
+// Every step the generated sequences (and spec-diff) try over transports t0 and t1.
+std::vector<Step> sequence_alphabet();
 
 void add_exhaustive_suite(std::vector<Case>& out, int max_transports);
 void add_sequence_suite(std::vector<Case>& out, int depth);
