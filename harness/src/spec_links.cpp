@@ -11,9 +11,9 @@ namespace {
 constexpr std::string_view kRec2025Url = "https://www.w3.org/TR/webrtc/";
 constexpr std::string_view kRec2021Url = "https://www.w3.org/TR/2021/REC-webrtc-20210126/";
 constexpr std::string_view kEditorsDraftUrl = "https://w3c.github.io/webrtc-pc/";
-// The 2015-2018 text is not published with the fragment ids of today's spec; the W3C Candidate
-// Recommendation of 2 November 2017 is the published version of the 2017 Editor's Draft text.
-constexpr std::string_view kCr2017Url = "https://www.w3.org/TR/2017/CR-webrtc-20171102/";
+// The 2015-2018 text as the Editor's Draft snapshot of 2 October 2017 has it (the same state tables
+// as the commit the legacy quotes come from; docs/spec/README.md, "Documents cited").
+constexpr std::string_view kEd2017Url = "https://w3c.github.io/webrtc-pc/archives/20171002/webrtc.html";
 constexpr std::string_view kMdnUrl = "https://developer.mozilla.org/en-US/docs/Web/API/RTCPeerConnection/connectionState";
 
 bool contains(std::string_view s, std::string_view what) { return s.find(what) != std::string_view::npos; }
@@ -27,7 +27,7 @@ std::string spec_url(std::string_view document, std::string_view anchor) {
   // Order matters: "REC 2021-01-26 and REC 2025-03-13" is today's text, and the 2017 draft is an
   // "Editor's Draft" too.
   if (contains(document, "MDN")) return anchor.starts_with(":~:") ? with_anchor(kMdnUrl) : std::string(kMdnUrl);
-  if (contains(document, "2017")) return std::string(kCr2017Url);
+  if (contains(document, "2017")) return with_anchor(kEd2017Url);
   if (contains(document, "REC 2025")) return with_anchor(kRec2025Url);
   if (contains(document, "REC 2021")) return with_anchor(kRec2021Url);
   if (contains(document, "Editor's Draft")) return with_anchor(kEditorsDraftUrl);

@@ -20,8 +20,9 @@ namespace connstate::harness {
 
 // The published URL of `anchor` in the cited document, e.g.
 // spec_url("webrtc-pc REC 2025-03-13", "dom-rtcpeerconnectionstate-new") ==
-// "https://www.w3.org/TR/webrtc/#dom-rtcpeerconnectionstate-new". Documents without stable
-// fragment ids (the 2017 text) give the page only; an unknown document gives "".
+// "https://www.w3.org/TR/webrtc/#dom-rtcpeerconnectionstate-new". MDN gives the page (with the
+// anchor only when it is a text fragment); an unknown document gives "". The addresses are those
+// of docs/spec/README.md, "Documents cited".
 std::string spec_url(std::string_view document, std::string_view anchor);
 
 // The note on a rule: "docs/spec/<page>.md#<rule id>".
