@@ -195,7 +195,7 @@ struct Row {
   Citation cite;
   std::string evidence;   // evidence_text
   std::string requirement;
-  std::vector<std::string> decided_by;
+  std::vector<std::string> aliases;
 };
 
 class Collector : public ResultSink {
@@ -208,7 +208,7 @@ class Collector : public ResultSink {
       row.evidence = evidence_text(r);
       row.detail = citation_text(r, row.cite) + row.evidence;
       row.requirement = r.c->requirement;
-      row.decided_by = decided_by_lines(r);
+      row.aliases = r.c->aliases;
     }
     rows_.push_back(std::move(row));
   }
@@ -520,6 +520,11 @@ class HtmlReport final : public Collector {
       const std::string label = r.cite.document + " #" + r.cite.anchor;
       o += r.cite.url.empty() ? html_escape(label) : link(r.cite.url, label);
       o += "<blockquote>" + html_escape(r.cite.quote) + "</blockquote></dd>";
+      if (!r.aliases.empty()) {
+        o += "<dt>former ids</dt><dd>";
+        for (std::size_t i = 0; i < r.aliases.size(); ++i) o += (i ? ", <code>" : "<code>") + html_escape(r.aliases[i]) + "</code>";
+        o += "</dd>";
+      }
       if (!r.cite.notes.empty()) {
         o += "<dt>notes</dt><dd>";
         for (std::size_t i = 0; i < r.cite.notes.size(); ++i)
