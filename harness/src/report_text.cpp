@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <stdexcept>
 
 #include "connstate/harness/json_input.h"
@@ -184,31 +185,36 @@ std::string detail_text(const CaseResult& r) { return citation_text(r, citation_
 
 // What the text reports keep of each result.
 struct Row {
-  std::string id, title, section, section_title;
+  const Case* c;  // the suite outlives the reports
   Verdict verdict;
   bool unexpected;
   bool generated;
   double micros;
   std::string message;
-  // Kept only where a report shows the result (not for generated cases that pass):
-  std::string detail;     // detail_text
-  Citation cite;
-  std::string evidence;   // evidence_text
-  std::string requirement;
-  std::vector<std::string> aliases;
+  // What a report shows of the result; none for generated cases that pass, so that a run of
+  // 164,502 snapshots keeps little more than the verdicts.
+  struct Shown {
+    std::string detail;    // detail_text
+    Citation cite;
+    std::string evidence;  // evidence_text
+  };
+  std::unique_ptr<const Shown> shown;
+  const std::string& detail() const {
+    static const std::string none;
+    return shown ? shown->detail : none;
+  }
 };
 
 class Collector : public ResultSink {
  public:
   void add(const CaseResult& r) override {
-    Row row{r.c->id, r.c->title, r.c->section, r.c->section_title, r.verdict, r.unexpected,
-            r.c->generated, r.micros, r.message, {}, {}, {}, {}, {}};
+    Row row{r.c, r.verdict, r.unexpected, r.c->generated, r.micros, r.message, {}};
     if (!r.c->generated || r.verdict != Verdict::Pass) {
-      row.cite = citation_of(r);
-      row.evidence = evidence_text(r);
-      row.detail = citation_text(r, row.cite) + row.evidence;
-      row.requirement = r.c->requirement;
-      row.aliases = r.c->aliases;
+      auto shown = std::make_unique<Row::Shown>();
+      shown->cite = citation_of(r);
+      shown->evidence = evidence_text(r);
+      shown->detail = citation_text(r, shown->cite) + shown->evidence;
+      row.shown = std::move(shown);
     }
     rows_.push_back(std::move(row));
   }
@@ -220,15 +226,15 @@ class Collector : public ResultSink {
     std::vector<std::pair<std::string, std::array<std::size_t, 6>>> out;
     std::map<std::string, std::size_t> index;
     for (const Row& r : rows_) {
-      auto [it, fresh] = index.emplace(r.section, out.size());
-      if (fresh) out.push_back({r.section, {}});
+      auto [it, fresh] = index.emplace(r.c->section, out.size());
+      if (fresh) out.push_back({r.c->section, {}});
       ++out[it->second].second[static_cast<std::size_t>(r.verdict)];
     }
     return out;
   }
   std::map<std::string, std::string> section_titles() const {
     std::map<std::string, std::string> t;
-    for (const Row& r : rows_) t.emplace(r.section, r.section_title);
+    for (const Row& r : rows_) t.emplace(r.c->section, r.c->section_title);
     return t;
   }
 };
@@ -266,8 +272,8 @@ class JUnitReport final : public Collector {
     std::map<std::string, std::vector<const Row*>> sections;
     std::vector<std::string> order;
     for (const Row& r : rows_) {
-      if (!sections.count(r.section)) order.push_back(r.section);
-      sections[r.section].push_back(&r);
+      if (!sections.count(r.c->section)) order.push_back(r.c->section);
+      sections[r.c->section].push_back(&r);
     }
     for (const auto& name : order) {
       const auto& rows = sections[name];
@@ -285,23 +291,24 @@ class JUnitReport final : public Collector {
            "\" time=\"" + t + "\">\n";
       for (const Row* r : rows) {
         std::snprintf(t, sizeof t, "%.6f", r->micros / 1e6);
-        x += "    <testcase name=\"" + xml_escape(r->id) + "\" classname=\"connstate." + xml_escape(name) +
+        x += "    <testcase name=\"" + xml_escape(r->c->id) + "\" classname=\"connstate." + xml_escape(name) +
              "\" time=\"" + t + "\">";
-        if (!r->detail.empty()) {
+        if (r->shown) {
           // Where the requirement comes from, as URLs a CI page can show next to the result.
+          const Citation& cite = r->shown->cite;
           x += "<properties>";
-          if (!r->cite.url.empty()) x += "<property name=\"spec\" value=\"" + xml_escape(r->cite.url) + "\"/>";
-          for (const auto& n : r->cite.notes) x += "<property name=\"notes\" value=\"" + xml_escape(n) + "\"/>";
+          if (!cite.url.empty()) x += "<property name=\"spec\" value=\"" + xml_escape(cite.url) + "\"/>";
+          for (const auto& n : cite.notes) x += "<property name=\"notes\" value=\"" + xml_escape(n) + "\"/>";
           x += "</properties>";
         }
         const std::string msg = std::string(to_string(r->verdict)) + (r->message.empty() ? "" : ": " + r->message);
         if (r->verdict == Verdict::Unsupported) {
           x += "<skipped message=\"" + xml_escape(msg) + "\"/>";
         } else if (r->unexpected && r->verdict == Verdict::Error) {
-          x += "<error message=\"" + xml_escape(msg) + "\" type=\"error\">" + xml_escape(r->detail) + "</error>";
+          x += "<error message=\"" + xml_escape(msg) + "\" type=\"error\">" + xml_escape(r->detail()) + "</error>";
         } else if (r->unexpected) {
           x += "<failure message=\"" + xml_escape(msg) + "\" type=\"" + std::string(to_string(r->verdict)) + "\">" +
-               xml_escape(r->detail) + "</failure>";
+               xml_escape(r->detail()) + "</failure>";
         } else if (r->verdict != Verdict::Pass) {
           x += "<system-out>" + xml_escape("expected " + msg) + "</system-out>";
         }
@@ -331,12 +338,14 @@ std::string verdict_cell_class(Verdict v) {
 
 // "spec: [REC 2025 #anchor](url) · notes: [docs/spec/x.md#a](…)", links relative to the report.
 std::string markdown_links(const Row& r, const std::string& report_dir, const std::string& cases_dir) {
+  if (!r.shown) return "";
+  const Citation& cite = r.shown->cite;
   std::string m = "spec: ";
-  const std::string label = r.cite.document + " #" + r.cite.anchor;
-  m += r.cite.url.empty() ? label : "[" + label + "](" + r.cite.url + ")";
-  if (!r.cite.notes.empty()) {
+  const std::string label = cite.document + " #" + cite.anchor;
+  m += cite.url.empty() ? label : "[" + label + "](" + cite.url + ")";
+  if (!cite.notes.empty()) {
     m += " · notes:";
-    for (const auto& n : r.cite.notes) m += " [" + n + "](" + notes_href(n, report_dir, cases_dir) + ")";
+    for (const auto& n : cite.notes) m += " [" + n + "](" + notes_href(n, report_dir, cases_dir) + ")";
   }
   return m + "\n";
 }
@@ -374,8 +383,8 @@ class MarkdownReport final : public Collector {
           m += "\n… and " + std::to_string(unexpected - 100) + " more (see the JSON or HTML report).\n";
           break;
         }
-        m += "<details><summary><code>" + r.id + "</code> — " + std::string(to_string(r.verdict)) + ": " +
-             html_escape(r.message) + "</summary>\n\n" + markdown_links(r, dir_of(path_), h.cases_dir) + "\n```\n" + r.detail + "```\n</details>\n";
+        m += "<details><summary><code>" + r.c->id + "</code> — " + std::string(to_string(r.verdict)) + ": " +
+             html_escape(r.message) + "</summary>\n\n" + markdown_links(r, dir_of(path_), h.cases_dir) + "\n```\n" + r.detail() + "```\n</details>\n";
       }
     }
     write_file(path_, m);
@@ -498,40 +507,40 @@ class HtmlReport final : public Collector {
     std::string current;
     std::size_t generated_pass = 0, details = 0;
     for (const Row& r : rows_) {
-      if (r.section != current) {
+      if (r.c->section != current) {
         if (generated_pass) o += "<p>" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
         generated_pass = 0;
-        current = r.section;
-        o += "<h3 class=\"section\" data-section=\"" + html_escape(r.section) + "\" id=\"sec-" + html_escape(r.section) +
-             "\">" + html_escape(r.section_title) + "</h3>\n";
+        current = r.c->section;
+        o += "<h3 class=\"section\" data-section=\"" + html_escape(r.c->section) + "\" id=\"sec-" + html_escape(r.c->section) +
+             "\">" + html_escape(r.c->section_title) + "</h3>\n";
       }
-      if (r.detail.empty()) {
+      if (!r.shown) {
         ++generated_pass;
         continue;
       }
       if (++details > 5000) continue;
-      o += "<details class=\"case\" id=\"case-" + html_escape(r.id) + "\" data-verdict=\"" +
-           verdict_cell_class(r.verdict) + "\" data-section=\"" + html_escape(r.section) + "\" data-unexpected=\"" +
+      o += "<details class=\"case\" id=\"case-" + html_escape(r.c->id) + "\" data-verdict=\"" +
+           verdict_cell_class(r.verdict) + "\" data-section=\"" + html_escape(r.c->section) + "\" data-unexpected=\"" +
            (r.unexpected ? "true" : "false") + "\"><summary><span class=\"badge " + verdict_cell_class(r.verdict) +
            "\">" + std::string(to_string(r.verdict)) + "</span> " +
-           (r.unexpected ? "<span class=\"unexpected\">unexpected</span> " : "") + "<code>" + html_escape(r.id) +
-           "</code> " + html_escape(r.title) + "</summary>";
-      o += "<dl class=\"cite\"><dt>requirement</dt><dd>" + html_escape(r.requirement) + "</dd><dt>spec</dt><dd>";
-      const std::string label = r.cite.document + " #" + r.cite.anchor;
-      o += r.cite.url.empty() ? html_escape(label) : link(r.cite.url, label);
-      o += "<blockquote>" + html_escape(r.cite.quote) + "</blockquote></dd>";
-      if (!r.aliases.empty()) {
+           (r.unexpected ? "<span class=\"unexpected\">unexpected</span> " : "") + "<code>" + html_escape(r.c->id) +
+           "</code> " + html_escape(r.c->title) + "</summary>";
+      o += "<dl class=\"cite\"><dt>requirement</dt><dd>" + html_escape(r.c->requirement) + "</dd><dt>spec</dt><dd>";
+      const std::string label = r.shown->cite.document + " #" + r.shown->cite.anchor;
+      o += r.shown->cite.url.empty() ? html_escape(label) : link(r.shown->cite.url, label);
+      o += "<blockquote>" + html_escape(r.shown->cite.quote) + "</blockquote></dd>";
+      if (!r.c->aliases.empty()) {
         o += "<dt>former ids</dt><dd>";
-        for (std::size_t i = 0; i < r.aliases.size(); ++i) o += (i ? ", <code>" : "<code>") + html_escape(r.aliases[i]) + "</code>";
+        for (std::size_t i = 0; i < r.c->aliases.size(); ++i) o += (i ? ", <code>" : "<code>") + html_escape(r.c->aliases[i]) + "</code>";
         o += "</dd>";
       }
-      if (!r.cite.notes.empty()) {
+      if (!r.shown->cite.notes.empty()) {
         o += "<dt>notes</dt><dd>";
-        for (std::size_t i = 0; i < r.cite.notes.size(); ++i)
-          o += (i ? ", " : "") + link(notes_href(r.cite.notes[i], report_dir, h.cases_dir), r.cite.notes[i]);
+        for (std::size_t i = 0; i < r.shown->cite.notes.size(); ++i)
+          o += (i ? ", " : "") + link(notes_href(r.shown->cite.notes[i], report_dir, h.cases_dir), r.shown->cite.notes[i]);
         o += "</dd>";
       }
-      o += "</dl><pre>" + html_linkified(r.evidence, report_dir, h.cases_dir) + "</pre></details>\n";
+      o += "</dl><pre>" + html_linkified(r.shown->evidence, report_dir, h.cases_dir) + "</pre></details>\n";
     }
     if (generated_pass) o += "<p>" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
     if (details > 5000) o += "<p>" + std::to_string(details - 5000) + " more cases are in the JSON report.</p>";

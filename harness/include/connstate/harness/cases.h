@@ -78,6 +78,8 @@ struct Case {
   std::vector<std::string> tags;
   std::string section;        // e.g. "connection-state"
   std::string section_title;
+  // Empty for generated snapshots: they are cited by the rule rows that decide them under the
+  // profile of the run (reports.h, citation_of).
   std::string spec_document, spec_anchor, spec_quote;
   std::string requirement;
   std::vector<std::string> see;  // the project's notes on it: "docs/spec/<page>.md#<anchor>"
