@@ -17,3 +17,4 @@ connstate_cc_test(NAME compare_test SRCS tests/compare_test.cpp DEPS connstate::
 connstate_cc_test(NAME spec_diff_test SRCS tests/spec_diff_test.cpp DEPS connstate::harness LABELS unit)
 connstate_cc_test(NAME self_documentation_test SRCS tests/self_documentation_test.cpp DEPS connstate::harness
                   LABELS unit)
+connstate_cc_test(NAME findings_doc_test SRCS tests/findings_doc_test.cpp DEPS connstate::harness LABELS unit)
