@@ -277,16 +277,22 @@ int expectations(const Args& args) {
   }
   std::vector<std::string> lines;
   std::set<std::string> kept_globs;
+  // An entry written for a case's former id (an alias) is that case's exact entry: it is rewritten
+  // under the current id with its reason.
+  std::optional<Suite> hand_written;
+  if (existing) hand_written = load_suite(default_cases_dir(), LoadOptions{0, 0});
   for (const auto& [id, verdict] : entries) {
-    const Expectation* e = existing ? existing->find(id) : nullptr;
+    const Case* c = hand_written ? find_case(*hand_written, id) : nullptr;
+    const Expectation* e = existing ? (c ? existing->find(*c) : existing->find(id)) : nullptr;
+    const bool exact = e && (e->key == id || (c && c->is_named(e->key)));
     const bool covered = e && std::find(e->verdicts.begin(), e->verdicts.end(), *parse_verdict(verdict)) != e->verdicts.end();
-    if (covered && e->key != id) {
+    if (covered && !exact) {
       kept_globs.insert(e->key);
       continue;
     }
     std::string line = "    " + json_string(id) + ": {\"verdict\": " + json_string(verdict) + ", \"reason\": " +
-                       json_string(e && e->key == id ? e->reason : "TODO: explain why (spec says X, stack does Y)");
-    if (e && e->key == id && !e->bug.empty()) line += ", \"bug\": " + json_string(e->bug);
+                       json_string(exact ? e->reason : "TODO: explain why (spec says X, stack does Y)");
+    if (exact && !e->bug.empty()) line += ", \"bug\": " + json_string(e->bug);
     lines.push_back(line + "}");
   }
   if (existing) {

@@ -215,4 +215,12 @@ BOOST_AUTO_TEST_CASE(old_id_expectations_still_match) {
   BOOST_TEST(matched == 4u);
   BOOST_TEST(doc2.at("summary").at("unexpected").as_int64() == 0, with.out);
   BOOST_TEST(with.exit_code == 0, with.out);
+
+  // Refreshing the old file rewrites its old-id entry under the current id, with its reason.
+  const auto update = run_command(kCli + " expectations update " + dir.str() + "/r2.json -o " + old);
+  BOOST_TEST_REQUIRE(update.exit_code == 0, update.out);
+  const auto refreshed = json::parse(read_text(old)).at("expectations").as_object();
+  BOOST_TEST_REQUIRE(refreshed.contains("pcs.dtls-not-started"));
+  BOOST_TEST(refreshed.at("pcs.dtls-not-started").at("reason").as_string() == "legacy: DTLS new makes the pool new");
+  BOOST_TEST(!refreshed.contains("pcs.6a-09"));
 }
