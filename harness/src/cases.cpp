@@ -94,9 +94,9 @@ ExpectedOutcome expected_outcome(const Case& c, Profile profile) {
     t.states = states_of(m);
     out.steps.push_back(std::move(t));
   }
-  out.reason = std::string("reference event model (") + std::string(to_string(profile)) +
-               (c.options.rederive_on_set_change ? ", rederive_on_set_change" : "") +
-               (c.options.events_on_close ? ", events_on_close" : "") + ")";
+  out.reason = "the event model of " + std::string(to_string(profile)) +
+               (c.options.rederive_on_set_change ? ", with rederive_on_set_change" : "") +
+               (c.options.events_on_close ? ", with events_on_close" : "");
   return out;
 }
 
