@@ -222,19 +222,25 @@ class Collector : public ResultSink {
  protected:
   std::vector<Row> rows_;
   // sections in first-seen order, with counts per verdict
+  // The Markdown and HTML reports group results by case file (each file has a title that says what
+  // its cases are about; several files share a section key), and generated cases by their suite.
+  static std::string group_of(const Case& c) {
+    if (c.file.empty()) return c.section;
+    return c.file.ends_with(".json") ? c.file.substr(0, c.file.size() - 5) : c.file;
+  }
   std::vector<std::pair<std::string, std::array<std::size_t, 6>>> by_section() const {
     std::vector<std::pair<std::string, std::array<std::size_t, 6>>> out;
     std::map<std::string, std::size_t> index;
     for (const Row& r : rows_) {
-      auto [it, fresh] = index.emplace(r.c->section, out.size());
-      if (fresh) out.push_back({r.c->section, {}});
+      auto [it, fresh] = index.emplace(group_of(*r.c), out.size());
+      if (fresh) out.push_back({group_of(*r.c), {}});
       ++out[it->second].second[static_cast<std::size_t>(r.verdict)];
     }
     return out;
   }
   std::map<std::string, std::string> section_titles() const {
     std::map<std::string, std::string> t;
-    for (const Row& r : rows_) t.emplace(r.c->section, r.c->section_title);
+    for (const Row& r : rows_) t.emplace(group_of(*r.c), r.c->section_title);
     return t;
   }
 };
@@ -365,7 +371,7 @@ class MarkdownReport final : public Collector {
          " unexpected**" + (s.interrupted ? " (interrupted)" : "") + "\n\n";
     m += "| verdict | cases |\n|---|---:|\n";
     for (Verdict v : kVerdicts) m += "| " + std::string(to_string(v)) + " | " + std::to_string(s.count(v)) + " |\n";
-    m += "\n## By spec section\n\n| section | pass | non-strict | informational | fail | error | unsupported |\n"
+    m += "\n## By spec section\n\n| cases | pass | non-strict | informational | fail | error | unsupported |\n"
          "|---|---:|---:|---:|---:|---:|---:|\n";
     const auto titles = section_titles();
     for (const auto& [sec, counts] : by_section()) {
@@ -399,7 +405,7 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 th{background:#f3f3f3}.num{text-align:right}
 .pass{background:#d9f2d9}.nonstrict{background:#fff3c4}.info{background:#dde8ff}.fail{background:#ffd6d6}
 .error{background:#f7b2b2}.unsupported{background:#eee}
-details{margin:.2em 0}summary{cursor:pointer}pre{background:#fafafa;border:1px solid #ddd;padding:.6em;overflow-x:auto}
+details{margin:.2em 0}summary{cursor:pointer}pre{background:#fafafa;border:1px solid #ddd;padding:.6em;white-space:pre-wrap}
 .badge{display:inline-block;padding:0 .4em;border-radius:3px;font-size:.9em}
 .unexpected{font-weight:bold;color:#a00}
 dl.cite{margin:.4em 0 .4em 1em}dl.cite dt{font-weight:bold;float:left;clear:left;width:7em}dl.cite dd{margin:0 0 .2em 7.5em}
@@ -416,6 +422,7 @@ const char* kFilterScript = R"(<script>
       text = document.getElementById('f-text'), shown = document.getElementById('f-shown');
   var cases = Array.prototype.slice.call(document.querySelectorAll('details.case'));
   var headings = Array.prototype.slice.call(document.querySelectorAll('h3.section'));
+  var counted = Array.prototype.slice.call(document.querySelectorAll('p.counted'));
   function apply() {
     var v = verdict.value, sec = section.value, q = text.value.trim().toLowerCase(), n = 0, seen = {};
     cases.forEach(function (c) {
@@ -425,6 +432,7 @@ const char* kFilterScript = R"(<script>
       if (ok) { n++; seen[c.dataset.section] = true; }
     });
     headings.forEach(function (h) { h.hidden = !seen[h.dataset.section] && !!(v || sec || q); });
+    counted.forEach(function (p) { p.hidden = !!(v || sec || q); });
     shown.textContent = n + ' of ' + cases.length + ' listed cases shown';
     var hash = [];
     if (v) hash.push('verdict=' + encodeURIComponent(v));
@@ -480,7 +488,7 @@ class HtmlReport final : public Collector {
     o += "<tr><th>unexpected</th><td class=\"num\" id=\"unexpected\">" + std::to_string(s.unexpected) + "</td></tr>";
     o += "</table>";
     if (s.interrupted) o += "<p class=\"unexpected\">The run was interrupted: this report covers what ran.</p>";
-    o += "</section>\n<section id=\"sections\"><h2>By spec section</h2><table><tr><th>section</th>";
+    o += "</section>\n<section id=\"sections\"><h2>By spec section</h2><table><tr><th>cases</th>";
     for (Verdict v : kVerdicts) o += "<th>" + std::string(to_string(v)) + "</th>";
     o += "</tr>";
     const auto titles = section_titles();
@@ -507,11 +515,11 @@ class HtmlReport final : public Collector {
     std::string current;
     std::size_t generated_pass = 0, details = 0;
     for (const Row& r : rows_) {
-      if (r.c->section != current) {
-        if (generated_pass) o += "<p>" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
+      if (group_of(*r.c) != current) {
+        if (generated_pass) o += "<p class=\"counted\">" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
         generated_pass = 0;
-        current = r.c->section;
-        o += "<h3 class=\"section\" data-section=\"" + html_escape(r.c->section) + "\" id=\"sec-" + html_escape(r.c->section) +
+        current = group_of(*r.c);
+        o += "<h3 class=\"section\" data-section=\"" + html_escape(current) + "\" id=\"sec-" + html_escape(current) +
              "\">" + html_escape(r.c->section_title) + "</h3>\n";
       }
       if (!r.shown) {
@@ -520,7 +528,7 @@ class HtmlReport final : public Collector {
       }
       if (++details > 5000) continue;
       o += "<details class=\"case\" id=\"case-" + html_escape(r.c->id) + "\" data-verdict=\"" +
-           verdict_cell_class(r.verdict) + "\" data-section=\"" + html_escape(r.c->section) + "\" data-unexpected=\"" +
+           verdict_cell_class(r.verdict) + "\" data-section=\"" + html_escape(group_of(*r.c)) + "\" data-unexpected=\"" +
            (r.unexpected ? "true" : "false") + "\"><summary><span class=\"badge " + verdict_cell_class(r.verdict) +
            "\">" + std::string(to_string(r.verdict)) + "</span> " +
            (r.unexpected ? "<span class=\"unexpected\">unexpected</span> " : "") + "<code>" + html_escape(r.c->id) +
@@ -542,7 +550,7 @@ class HtmlReport final : public Collector {
       }
       o += "</dl><pre>" + html_linkified(r.shown->evidence, report_dir, h.cases_dir) + "</pre></details>\n";
     }
-    if (generated_pass) o += "<p>" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
+    if (generated_pass) o += "<p class=\"counted\">" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
     if (details > 5000) o += "<p>" + std::to_string(details - 5000) + " more cases are in the JSON report.</p>";
     if (!s.stack_diagnostics.empty())
       o += "<h2>Stack diagnostics</h2><pre id=\"diagnostics\">" + html_escape(s.stack_diagnostics) + "</pre>";
