@@ -12,6 +12,7 @@
 
 #include "connstate/harness/cases.h"
 #include "connstate/harness/spec_links.h"
+#include "connstate/trace/trace_reports.h"
 #include "test_util.h"
 
 using namespace connstate;
@@ -111,6 +112,7 @@ BOOST_AUTO_TEST_CASE(every_docs_spec_link_resolves) {
   for (const Case& c : suite.cases)
     for (const auto& link : c.see) links[link].insert(c.generated ? "generated cases" : c.file + " " + c.id);
   for (const auto& link : emitted_notes_links()) links[link].insert("the harness (rules and event requirements)");
+  for (const auto& link : trace::all_rule_notes()) links[link].insert("check-trace (event-level rules)");
   BOOST_TEST(links.size() > 40u);
   std::size_t missing = 0;
   for (const auto& [link, users] : links) {
