@@ -4,7 +4,6 @@
 
 #define BOOST_TEST_MODULE cases
 #include <boost/test/unit_test.hpp>
-#include <regex>
 #include <set>
 
 #include "connstate/harness/json_input.h"
@@ -184,6 +183,22 @@ BOOST_AUTO_TEST_CASE(see_must_be_a_docs_spec_link) {
   BOOST_TEST(std::string(e.what()).find("is not a link docs/spec/<page>.md#<anchor>") != std::string::npos, e.what());
 }
 
+// "6.A", "row 12", "D4": how titles used to point into a table instead of saying what the case is about.
+bool names_a_table_row(const std::string& title) {
+  auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
+  auto alnum = [&](char ch) { return digit(ch) || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'); };
+  for (std::size_t i = 0; i < title.size(); ++i) {
+    if (title.compare(i, 2, "6.") == 0 && i + 2 < title.size() && title[i + 2] >= 'A' && title[i + 2] <= 'D') return true;
+    if (title.compare(i, 4, "row ") == 0 && i + 4 < title.size() && digit(title[i + 4])) return true;
+    if (title[i] == 'D' && (i == 0 || !alnum(title[i - 1])) && i + 1 < title.size() && digit(title[i + 1])) {
+      std::size_t end = i + 1;
+      while (end < title.size() && digit(title[end])) ++end;
+      if (end == title.size() || !alnum(title[end])) return true;
+    }
+  }
+  return false;
+}
+
 // Every renamed hand-written case keeps its former id, so expectations files, --cases patterns
 // and explain written against the old ids keep naming the same case.
 BOOST_AUTO_TEST_CASE(real_suite_old_ids_resolve) {
@@ -203,6 +218,6 @@ BOOST_AUTO_TEST_CASE(real_suite_old_ids_resolve) {
   for (const Case& c : s.cases) {
     for (const char* pattern : {"*6a-*", "*.6b*", "legacy.d?-*", "legacy.d?" "?-*"})
       BOOST_TEST(!glob_match(pattern, c.id), c.id);
-    BOOST_TEST(!std::regex_search(c.title, std::regex(R"(6\.[A-D]|row [0-9]|\bD[0-9]+\b)")), c.title);
+    BOOST_TEST(!names_a_table_row(c.title), c.title);
   }
 }
