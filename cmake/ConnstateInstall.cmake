@@ -2,6 +2,7 @@
 #
 #   <prefix>/bin/connstate                                the CLI
 #   <prefix>/share/connstate/cases/…                      the case files (the installed CLI finds them there)
+#   <prefix>/share/connstate/docs/spec/…                  the spec notes the cases and reports link to
 #   <prefix>/include/connstate/*.h                        the public headers of connstate::reference
 #   <prefix>/lib/libconnstate_reference.a                 the reference library (static)
 #   <prefix>/lib/cmake/connstate/connstate{Config,ConfigVersion,Targets}.cmake
@@ -61,6 +62,11 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/cases/
         COMPONENT connstate_Runtime
         PATTERN "CMakeLists.txt" EXCLUDE
         PATTERN "*.cmake" EXCLUDE)
+# The notes the cases and reports link to (docs/spec/<page>.md#<anchor>): next to the cases, where the
+# installed CLI's reports find them (harness/src/spec_links.cpp, notes_href).
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/spec
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/connstate/docs
+        COMPONENT connstate_Runtime)
 
 # --- CMake package -------------------------------------------------------------------------------
 install(EXPORT connstateTargets

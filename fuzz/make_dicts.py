@@ -83,7 +83,7 @@ def tokens(extra):
 
 write("fuzz_case_file", "case-file keys, values and idioms (cases/schema/case-file.schema.json)", tokens(
     [f'"{k}"' for k in ["section", "section_title", "comment", "cases", "$schema", "id", "title", "kind", "snapshot",
-                        "sequence", "profiles", "tags", "spec", "document", "anchor", "quote", "requirement", "digest",
+                        "sequence", "profiles", "tags", "spec", "document", "anchor", "quote", "requirement", "see", "aliases",
                         "options", "rederive_on_set_change", "events_on_close", "closed", "transports", "ice", "dtls",
                         "sctp_only", "expect", "expect_by_profile", "steps", "alternatives", "verdict", "note",
                         "connectionState", "iceConnectionState", "events", "op", "transport", "state", "add",

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -15,6 +16,7 @@
 #include "connstate/harness/json_input.h"
 #include "connstate/harness/reports.h"
 #include "connstate/harness/runner.h"
+#include "connstate/harness/spec_links.h"
 #include "connstate/harness/version.h"
 #include "connstate/harness/why.h"
 
@@ -112,7 +114,20 @@ struct Column {
   std::map<std::string, std::string> details;  // case id -> text detail for the HTML
   std::string traces_json;                     // check-trace results, when the stack has traces
   int traces_exit = -1;
+  std::string report_dir;                      // with --report-dir: this column's run reports, relative to it
 };
+
+// "aiortc-rec-2025", "reference-rec-2021-amended-rec-2025": a folder name for a column's reports.
+std::string column_slug(const Column& c) {
+  std::string slug;
+  for (char ch : c.stack->name + " " + std::string(to_string(c.profile))) {
+    const bool keep = std::isalnum(static_cast<unsigned char>(ch));
+    if (keep) slug += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    else if (!slug.empty() && slug.back() != '-') slug += '-';
+  }
+  while (!slug.empty() && slug.back() == '-') slug.pop_back();
+  return slug;
+}
 
 struct Collect : ResultSink {
   Column* col;
@@ -211,29 +226,41 @@ void write_text(const fs::path& path, const std::string& s) {
 }  // namespace
 
 int compare(const Args& args) {
-  ArgParser p("connstate compare", "connstate compare --config FILE [--out DIR]",
+  ArgParser p("connstate compare", "connstate compare --config FILE [--out DIR | --report-dir DIR]",
               "Runs every case against every stack in the config (each under each of its profiles),\n"
               "checks every stack's recorded traces, and writes matrix.json (all results),\n"
               "matrix.html (cases x stacks, grouped by spec section; a cell opens its evidence) and\n"
-              "matrix.md. Paths in the config are relative to the config file.\n\n"
+              "matrix.md. With --report-dir, each column's full run reports (results.json, junit.xml,\n"
+              "report.md, report.html, as `connstate run --report-dir` writes them) go into DIR/<stack>-<profile>/\n"
+              "next to the matrix, whose column headers link to them. Paths in the config are relative to\n"
+              "the config file; sut command lines run from the working directory.\n\n"
               "exit codes: 0 every column as its expectations say; 1 unexpected results in some column;\n"
               "2 bad usage or config; 3 some stack could not be run (the matrix is still written).");
   p.option("config", "FILE", "the comparison config (JSON; see docs/conformance/compare.json)")
       .option("out", "DIR", "where to write the matrix (default: the config's directory)")
+      .option("report-dir", "DIR", "write the matrix and every column's run reports into DIR")
       .option("cases-dir", "DIR", "case files (default: as connstate run)");
   if (!p.parse(args)) return kExitOk;
+  if (!p.positionals().empty()) throw UsageError("unexpected argument '" + p.positionals()[0] + "'");
   auto config_path = p.value("config");
   if (!config_path) throw UsageError("--config FILE is required");
+  if (p.has("out") && p.has("report-dir")) throw UsageError("give --out or --report-dir, not both");
   const Config cfg = load_config(*config_path);
-  const fs::path out = p.value("out") ? fs::path(*p.value("out")) : cfg.dir;
-  fs::create_directories(out);
+  const bool column_reports = p.has("report-dir");
+  const fs::path out = column_reports ? fs::path(*p.value("report-dir"))
+                                      : (p.value("out") ? fs::path(*p.value("out")) : cfg.dir);
+  {
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec) throw UsageError("cannot create " + out.string() + ": " + ec.message());
+  }
   const Suite suite = load_suite(p.value_or("cases-dir", default_cases_dir()), cfg.load);
   Selection sel;
   sel.patterns = cfg.patterns;
 
   std::vector<Column> columns;
   for (const auto& sc : cfg.stacks)
-    for (Profile prof : sc.profiles) columns.push_back(Column{&sc, prof, {}, {}, {}, {}, {}, {}, {}, {}, -1});
+    for (Profile prof : sc.profiles) columns.push_back(Column{&sc, prof, {}, {}, {}, {}, {}, {}, {}, {}, -1, {}});
 
   for (Column& col : columns) {
     const StackConfig& sc = *col.stack;
@@ -251,15 +278,37 @@ int compare(const Args& args) {
       RunOptions ro;
       ro.profile = col.profile;
       ro.expectations = ex ? &*ex : nullptr;
+      const auto selected_cases = select_cases(suite, sel, col.profile);
       RunHeader h;
       h.tool_version = tool_version();
       h.suite_version = suite.suite_version;
       h.profile = std::string(to_string(col.profile));
       h.stack = stack->info();
       h.date = utc_now();
+      h.expectations_file = sc.expectations.empty() ? "" : (cfg.dir / sc.expectations).lexically_normal().string();
+      h.selected = selected_cases.size();
+      h.cases_dir = suite.cases_dir;
       Collect sink;
       sink.col = &col;
-      col.summary = run_cases(select_cases(suite, sel, col.profile), *stack, ro, h, {&sink});
+      std::vector<std::unique_ptr<ResultSink>> reports;
+      std::vector<ResultSink*> sinks = {&sink};
+      if (column_reports) {
+        col.report_dir = column_slug(col);
+        const fs::path dir = out / col.report_dir;
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) throw UsageError("cannot create " + dir.string() + ": " + ec.message());
+        try {
+          reports.push_back(make_json_report((dir / "results.json").string()));
+          reports.push_back(make_junit_report((dir / "junit.xml").string()));
+          reports.push_back(make_markdown_report((dir / "report.md").string()));
+          reports.push_back(make_html_report((dir / "report.html").string()));
+        } catch (const std::runtime_error& e) {
+          throw UsageError(e.what());
+        }
+        for (auto& r : reports) sinks.push_back(r.get());
+      }
+      col.summary = run_cases(selected_cases, *stack, ro, h, sinks);
       col.info = stack->info();
     }
     if (!sc.traces.empty()) {
@@ -353,7 +402,12 @@ int compare(const Args& args) {
        utc_now() + ". Rows: hand-written cases by spec section; columns: stack · profile. A faded cell is a known "
        "divergence listed in that stack's expectations file. Click a cell for its evidence.</p>\n";
   h += "<table id=\"matrix\"><thead><tr><th>case</th>";
-  for (const Column& c : columns) h += "<th class=\"stack\">" + html_escape(column_title(c)) + "</th>";
+  for (const Column& c : columns)
+    h += "<th class=\"stack\">" +
+         (c.report_dir.empty() ? html_escape(column_title(c))
+                               : "<a href=\"" + html_escape(c.report_dir) + "/report.html\">" +
+                                     html_escape(column_title(c)) + "</a>") +
+         "</th>";
   h += "</tr></thead><tbody>\n<tr><td>summary (all cases incl. generated)</td>";
   for (const Column& c : columns) {
     h += "<td>";
@@ -423,21 +477,32 @@ int compare(const Args& args) {
     }
   }
   h += "</tbody></table>\n<h2>Cases</h2>\n";
+  auto linkify = [&](const std::string& text) { return html_linkified(text, out.string(), suite.cases_dir); };
+  auto join = [](const std::vector<std::string>& items) {
+    std::string joined;
+    for (const auto& item : items) joined += (joined.empty() ? "" : ", ") + item;
+    return joined;
+  };
   for (const Case* c : rows) {
+    std::string notes;
+    for (const auto& n : c->see) notes += (notes.empty() ? "" : ", ") + n;
+    const std::string url = spec_url(c->spec_document, c->spec_anchor);
     h += "<details id=\"case-" + html_escape(c->id) + "\"><summary><code>" + html_escape(c->id) + "</code> " +
          html_escape(c->title) + "</summary><pre>requirement: " + html_escape(c->requirement) + "\nspec: " +
-         html_escape(c->spec_document + " #" + c->spec_anchor) + "\n      \"" + html_escape(c->spec_quote) +
-         "\"\ninput: " + html_escape(input_text(*c)) + "\n";
+         html_escape(c->spec_document + " #" + c->spec_anchor) + (url.empty() ? "" : "  " + linkify(url)) +
+         "\n      \"" + html_escape(c->spec_quote) + "\"\n" + (notes.empty() ? "" : "notes: " + linkify(notes) + "\n") +
+         (c->aliases.empty() ? "" : "former ids: " + html_escape(join(c->aliases)) + "\n") +
+         "input: " + html_escape(input_text(*c)) + "\n";
     std::set<Profile> shown;
     for (const Column& col : columns) {
       if (!col.verdicts.count(c->id) || shown.count(col.profile)) continue;
       shown.insert(col.profile);
-      h += "expected under " + std::string(to_string(col.profile)) + ":\n" + html_escape(expected_text(*c, col.profile)) + "\n";
+      h += "expected under " + std::string(to_string(col.profile)) + ":\n" + linkify(expected_text(*c, col.profile)) + "\n";
     }
     for (const Column& col : columns) {
       auto it = col.details.find(c->id);
       if (it == col.details.end()) continue;
-      h += "\n[" + html_escape(column_title(col)) + "] " + html_escape(it->second);
+      h += "\n[" + html_escape(column_title(col)) + "] " + linkify(it->second);
     }
     h += "</pre></details>\n";
   }
@@ -457,6 +522,11 @@ int compare(const Args& args) {
   write_text(out / "matrix.md", md);
   std::printf("wrote %s, %s and %s (%zu cases x %zu columns)\n", (out / "matrix.json").c_str(),
               (out / "matrix.html").c_str(), (out / "matrix.md").c_str(), rows.size(), columns.size());
+  if (column_reports) {
+    for (const Column& c : columns)
+      if (!c.report_dir.empty())
+        std::printf("  %-40s %s\n", column_title(c).c_str(), (out / c.report_dir / "report.html").c_str());
+  }
   int code = kExitOk;
   for (const Column& c : columns) {
     if (!c.error.empty()) {
@@ -466,6 +536,8 @@ int compare(const Args& args) {
       code = kExitUnexpected;
     }
   }
+  std::fflush(stderr);
+  std::printf("open %s\n", (out / "matrix.html").c_str());
   return code;
 }
 

@@ -24,6 +24,7 @@ const Command kCommands[] = {
     {"eval", connstate::cli::eval, "evaluate snapshots (JSON lines on stdin) with the reference"},
     {"explain", connstate::cli::explain, "show how the reference derives the states of one snapshot"},
     {"profiles", connstate::cli::profiles, "list the spec profiles"},
+    {"spec-diff", connstate::cli::spec_diff, "where two profiles disagree, what they leave undefined, unused rules"},
     {"expectations", connstate::cli::expectations, "write or refresh an expectations file from results"},
     {"compare", connstate::cli::compare, "run every case against several stacks and write a comparison matrix"},
     {"serve", connstate::cli::serve, "act as a protocol-1 adapter on stdin/stdout, answering with the reference"},

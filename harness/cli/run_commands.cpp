@@ -122,6 +122,7 @@ int run(const Args& args) {
   header.strict = p.has("strict");
   header.expectations_file = p.value_or("expectations", "");
   header.selected = cases.size();
+  header.cases_dir = suite.cases_dir;
 
   std::vector<std::unique_ptr<ResultSink>> sinks;
   std::string json = p.value_or("json", ""), junit = p.value_or("junit", ""), md = p.value_or("markdown", ""),
@@ -213,9 +214,13 @@ int list(const Args& args) {
           o += std::string(first ? "" : ",") + json_string(i.id);
           first = false;
         }
-      o += "],\"tags\":[";
-      for (std::size_t i = 0; i < c.tags.size(); ++i) o += (i ? "," : "") + json_string(c.tags[i]);
-      o += "],\"file\":" + json_string(c.file) + ",\"line\":" + std::to_string(c.line) + "}\n";
+      auto list = [&](const std::vector<std::string>& items) {
+        std::string a = "[";
+        for (std::size_t i = 0; i < items.size(); ++i) a += (i ? "," : "") + json_string(items[i]);
+        return a + "]";
+      };
+      o += "],\"tags\":" + list(c.tags) + ",\"aliases\":" + list(c.aliases) + ",\"see\":" + list(c.see);
+      o += ",\"file\":" + json_string(c.file) + ",\"line\":" + std::to_string(c.line) + "}\n";
       std::fputs(o.c_str(), stdout);
     } else {
       std::string tags;
@@ -272,16 +277,22 @@ int expectations(const Args& args) {
   }
   std::vector<std::string> lines;
   std::set<std::string> kept_globs;
+  // An entry written for a case's former id (an alias) is that case's exact entry: it is rewritten
+  // under the current id with its reason.
+  std::optional<Suite> hand_written;
+  if (existing) hand_written = load_suite(default_cases_dir(), LoadOptions{0, 0});
   for (const auto& [id, verdict] : entries) {
-    const Expectation* e = existing ? existing->find(id) : nullptr;
+    const Case* c = hand_written ? find_case(*hand_written, id) : nullptr;
+    const Expectation* e = existing ? (c ? existing->find(*c) : existing->find(id)) : nullptr;
+    const bool exact = e && (e->key == id || (c && c->is_named(e->key)));
     const bool covered = e && std::find(e->verdicts.begin(), e->verdicts.end(), *parse_verdict(verdict)) != e->verdicts.end();
-    if (covered && e->key != id) {
+    if (covered && !exact) {
       kept_globs.insert(e->key);
       continue;
     }
     std::string line = "    " + json_string(id) + ": {\"verdict\": " + json_string(verdict) + ", \"reason\": " +
-                       json_string(e && e->key == id ? e->reason : "TODO: explain why (spec says X, stack does Y)");
-    if (e && e->key == id && !e->bug.empty()) line += ", \"bug\": " + json_string(e->bug);
+                       json_string(exact ? e->reason : "TODO: explain why (spec says X, stack does Y)");
+    if (exact && !e->bug.empty()) line += ", \"bug\": " + json_string(e->bug);
     lines.push_back(line + "}");
   }
   if (existing) {

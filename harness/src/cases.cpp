@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "connstate/harness/json_input.h"
+#include "connstate/harness/spec_links.h"
+#include "connstate/harness/why.h"
 
 namespace connstate::harness {
 namespace fs = std::filesystem;
@@ -81,6 +83,7 @@ ExpectedOutcome expected_outcome(const Case& c, Profile profile) {
     const Derivation d = derive(profile, c.closed, c.transports);
     out.snapshot = {state_text(d.connection_state), std::string(to_string(d.ice_connection_state))};
     out.reason = std::string(rule(d.connection_rule).id) + ", " + std::string(rule(d.ice_connection_rule).id);
+    out.rules = {d.connection_rule, d.ice_connection_rule};
     return out;
   }
   PeerConnectionModel m(profile, c.options);
@@ -91,9 +94,9 @@ ExpectedOutcome expected_outcome(const Case& c, Profile profile) {
     t.states = states_of(m);
     out.steps.push_back(std::move(t));
   }
-  out.reason = std::string("reference event model (") + std::string(to_string(profile)) +
-               (c.options.rederive_on_set_change ? ", rederive_on_set_change" : "") +
-               (c.options.events_on_close ? ", events_on_close" : "") + ")";
+  out.reason = "the event model of " + std::string(to_string(profile)) +
+               (c.options.rederive_on_set_change ? ", with rederive_on_set_change" : "") +
+               (c.options.events_on_close ? ", with events_on_close" : "");
   return out;
 }
 
@@ -206,15 +209,43 @@ bool valid_id(std::string_view id) {
   return std::all_of(id.begin(), id.end(), [&](char c) { return ok_first(c) || c == '.' || c == '-'; });
 }
 
+// "docs/spec/connection-state.md#pcs-2025.new": a page of the project's spec notes and an anchor in it.
+// Whether that page and anchor exist is checked by a test against docs/spec/ (the suite also
+// loads where the docs are not installed).
+bool valid_notes_link(std::string_view link) {
+  constexpr std::string_view kPrefix = "docs/spec/";
+  if (!link.starts_with(kPrefix)) return false;
+  const auto hash = link.find('#');
+  if (hash == std::string_view::npos || hash + 1 == link.size()) return false;
+  const std::string_view page = link.substr(kPrefix.size(), hash - kPrefix.size());
+  const std::string_view anchor = link.substr(hash + 1);
+  auto slug_char = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'; };
+  if (page.size() <= 3 || !page.ends_with(".md") ||
+      !std::all_of(page.begin(), page.end() - 3, slug_char))
+    return false;
+  return std::all_of(anchor.begin(), anchor.end(), [&](char ch) { return slug_char(ch) || ch == '.'; });
+}
+
 Case read_case(const json::value& v, const std::string& at) {
   const json::object& o = as_object(v, at);
-  reject_unknown_keys(o, {"id", "title", "kind", "profiles", "tags", "spec", "requirement", "digest", "comment",
+  reject_unknown_keys(o, {"id", "aliases", "title", "kind", "profiles", "tags", "spec", "requirement", "see", "comment",
                           "options", "closed", "transports", "expect", "expect_by_profile", "steps", "alternatives"},
                       at);
   Case c;
   c.id = require_string(o, "id", at);
   if (!valid_id(c.id))
     throw FieldError(pointer_join(at, "id"), "id \"" + c.id + "\" must match ^[a-z0-9][a-z0-9.-]{2,80}$");
+  if (auto it = o.find("aliases"); it != o.end()) {
+    const std::string ap = pointer_join(at, "aliases");
+    c.aliases = read_string_list(it->value(), ap);
+    for (std::size_t i = 0; i < c.aliases.size(); ++i) {
+      if (!valid_id(c.aliases[i]))
+        throw FieldError(pointer_join(ap, i), "alias \"" + c.aliases[i] + "\" must match ^[a-z0-9][a-z0-9.-]{2,80}$");
+      if (c.aliases[i] == c.id || std::find(c.aliases.begin(), c.aliases.begin() + static_cast<std::ptrdiff_t>(i),
+                                            c.aliases[i]) != c.aliases.begin() + static_cast<std::ptrdiff_t>(i))
+        throw FieldError(pointer_join(ap, i), "alias \"" + c.aliases[i] + "\" repeats the id or another alias");
+    }
+  }
   c.title = require_string(o, "title", at);
   const std::string kind = require_string(o, "kind", at);
   if (kind == "snapshot") c.kind = CaseKind::Snapshot;
@@ -232,7 +263,13 @@ Case read_case(const json::value& v, const std::string& at) {
     if (c.spec_anchor.empty() || c.spec_quote.empty()) throw FieldError(sp, "spec anchor and quote must not be empty");
   }
   c.requirement = require_string(o, "requirement", at);
-  c.digest = optional_string(o, "digest", at).value_or("");
+  if (auto it = o.find("see"); it != o.end()) {
+    const std::string sp = pointer_join(at, "see");
+    c.see = read_string_list(it->value(), sp);
+    for (std::size_t i = 0; i < c.see.size(); ++i)
+      if (!valid_notes_link(c.see[i]))
+        throw FieldError(pointer_join(sp, i), "\"" + c.see[i] + "\" is not a link docs/spec/<page>.md#<anchor>");
+  }
   if (auto it = o.find("options"); it != o.end()) {
     const std::string op = pointer_join(at, "options");
     const json::object& opts = as_object(it->value(), op);
@@ -472,6 +509,49 @@ namespace {
 std::string slug(const TransportState& t) { return std::string(to_string(t.ice)) + "-" + std::string(to_string(t.dtls)); }
 }  // namespace
 
+// "checking/new + connected/connected", "closed PC with connected/connected", "open PC, no transports"
+std::string snapshot_title(bool closed, std::span<const TransportState> transports) {
+  std::string title = closed ? "closed PC" : "open PC";
+  if (transports.empty()) return title + ", no transports";
+  title += closed ? " with " : ": ";
+  for (std::size_t i = 0; i < transports.size(); ++i) title += (i ? " + " : "") + transport_text(transports[i]);
+  return title;
+}
+
+// "t0 added → t0 ICE checking → t0 DTLS connecting → close()"
+std::string sequence_title(const std::vector<SequenceStep>& steps) {
+  std::string title;
+  for (const SequenceStep& s : steps) {
+    if (!title.empty()) title += " \u2192 ";
+    switch (s.step.kind) {
+      case StepKind::Add: title += s.transport + " added"; break;
+      case StepKind::Remove: title += s.transport + " removed"; break;
+      case StepKind::Close: title += "close()"; break;
+      case StepKind::Ice:
+        title += s.transport + " ICE " + std::string(to_string(static_cast<IceTransportState>(s.step.state)));
+        break;
+      case StepKind::Dtls:
+        title += s.transport + " DTLS " + std::string(to_string(static_cast<DtlsTransportState>(s.step.state)));
+        break;
+    }
+  }
+  return title;
+}
+
+std::vector<Step> sequence_alphabet() {
+  std::vector<Step> alphabet;
+  for (TransportId t : {TransportId{0}, TransportId{1}}) {
+    alphabet.push_back(Step::add(t));
+    alphabet.push_back(Step::remove(t));
+    for (std::size_t i = 0; i < enum_count<IceTransportState>; ++i)
+      alphabet.push_back(Step::ice(t, enum_at<IceTransportState>(i)));
+    for (std::size_t d = 0; d < enum_count<DtlsTransportState>; ++d)
+      alphabet.push_back(Step::dtls(t, enum_at<DtlsTransportState>(d)));
+  }
+  alphabet.push_back(Step::close());
+  return alphabet;
+}
+
 std::size_t exhaustive_snapshot_count(int max_transports) {
   // Multisets of at most N of the 35 pairs, times the closed flag.
   std::size_t total = 0, term = 1;
@@ -495,15 +575,13 @@ void add_exhaustive_suite(std::vector<Case>& out, int max_transports) {
     c.id = std::string("exhaustive.") + (closed ? "closed" : "open");
     if (current.empty()) c.id += ".none";
     for (const auto& t : current) c.id += "." + slug(t);
-    c.title = std::string(closed ? "closed, " : "open, ") + std::to_string(current.size()) + " transport(s)";
+    c.title = snapshot_title(closed, current);
     c.kind = CaseKind::Snapshot;
     c.tags = {"generated", suite, "transports-" + std::to_string(current.size())};
     c.section = "exhaustive";
     c.section_title = "Generated: every snapshot of at most " + std::to_string(max_transports) + " transports";
-    c.spec_document = "webrtc-pc REC 2025-03-13";
-    c.spec_anchor = "rtcpeerconnectionstate-description";
-    c.spec_quote = "The set of transports considered is the one presently referenced by the RTCPeerConnection's "
-                   "set of transceivers and the RTCPeerConnection's [[SctpTransport]] internal slot if not null.";
+    // No spec sentence of its own: what it tests is the row that decides each value, which depends
+    // on the profile; reports cite those rows with their quotes (citation_of, decided_by_lines).
     c.requirement = "connectionState and iceConnectionState are the values the profile's state tables give";
     c.generated = true;
     c.closed = closed;
@@ -525,16 +603,7 @@ void add_exhaustive_suite(std::vector<Case>& out, int max_transports) {
 
 void add_sequence_suite(std::vector<Case>& out, int depth) {
   const std::vector<std::string> names = {"t0", "t1"};
-  std::vector<Step> alphabet;
-  for (TransportId t : {TransportId{0}, TransportId{1}}) {
-    alphabet.push_back(Step::add(t));
-    alphabet.push_back(Step::remove(t));
-    for (std::size_t i = 0; i < enum_count<IceTransportState>; ++i)
-      alphabet.push_back(Step::ice(t, enum_at<IceTransportState>(i)));
-    for (std::size_t d = 0; d < enum_count<DtlsTransportState>; ++d)
-      alphabet.push_back(Step::dtls(t, enum_at<DtlsTransportState>(d)));
-  }
-  alphabet.push_back(Step::close());
+  const std::vector<Step> alphabet = sequence_alphabet();
   const std::string suite = "sequences-" + std::to_string(depth);
   std::vector<SequenceStep> current;
   auto emit = [&]() {
@@ -546,16 +615,19 @@ void add_sequence_suite(std::vector<Case>& out, int depth) {
       if (s.step.kind == StepKind::Ice) c.id += "-" + std::string(to_string(static_cast<IceTransportState>(s.step.state)));
       if (s.step.kind == StepKind::Dtls) c.id += "-" + std::string(to_string(static_cast<DtlsTransportState>(s.step.state)));
     }
-    c.title = std::to_string(current.size()) + " step(s) over 2 transports";
+    c.title = sequence_title(current);
     c.kind = CaseKind::Sequence;
     c.tags = {"generated", suite};
     c.section = "bounded-sequences";
     c.section_title = "Generated: every step sequence of length " + std::to_string(depth) + " over 2 transports";
-    c.spec_document = "webrtc-pc REC 2025-03-13";
-    c.spec_anchor = "dom-rtcicetransport-statechange";
-    c.spec_quote = "Fire an event named statechange at transport, then iceconnectionstatechange and "
-                   "connectionstatechange at connection, each only if its value changed.";
-    c.requirement = "events, their order and the states read after each step follow the profile's event model";
+    // Each sequence extends a shorter one by its last step: that step is what it adds, so it cites
+    // the event-model requirement of that step.
+    const Requirement& req = event_requirement(current.back().step.kind);
+    c.spec_document = req.document;
+    c.spec_anchor = req.anchor;
+    c.spec_quote = req.quote;
+    c.requirement = req.text;
+    c.see.assign(req.notes.begin(), req.notes.end());
     c.generated = true;
     c.transport_names = names;
     c.steps = current;
@@ -614,19 +686,21 @@ Suite load_suite(const std::string& cases_dir, const LoadOptions& options) {
     if (it->is_regular_file() && p.extension() == ".json") files.push_back(p.string());
   }
   std::sort(files.begin(), files.end());
+  // Ids and aliases share one namespace: an old id must keep naming exactly one case.
   std::map<std::string, std::pair<std::string, int>> seen;
   for (const auto& f : files) {
     const std::string rel = fs::relative(f, cases_dir).generic_string();
     const std::string text = read_file(f);
     for (Case& c : parse_case_file(text, rel)) {
-      auto [it, inserted] = seen.emplace(c.id, std::make_pair(rel, c.line));
-      if (!inserted) {
-        const Position pos = locate(text, "");
-        (void)pos;
-        throw InputError(rel, c.line, 1,
-                         "duplicate case id \"" + c.id + "\" (first defined at " + it->second.first + ":" +
-                             std::to_string(it->second.second) + ")");
-      }
+      auto claim = [&](const std::string& name, const char* what) {
+        auto [it, inserted] = seen.emplace(name, std::make_pair(rel, c.line));
+        if (!inserted)
+          throw InputError(rel, c.line, 1,
+                           std::string("duplicate case ") + what + " \"" + name + "\" (first defined at " +
+                               it->second.first + ":" + std::to_string(it->second.second) + ")");
+      };
+      claim(c.id, "id");
+      for (const std::string& alias : c.aliases) claim(alias, "alias");
       suite.cases.push_back(std::move(c));
     }
   }
@@ -650,6 +724,21 @@ std::string default_cases_dir() {
 #else
   return "cases";
 #endif
+}
+
+bool Case::is_named(std::string_view name) const {
+  return id == name || std::find(aliases.begin(), aliases.end(), name) != aliases.end();
+}
+
+bool Case::matches(std::string_view id_glob) const {
+  if (glob_match(id_glob, id)) return true;
+  return std::any_of(aliases.begin(), aliases.end(), [&](const std::string& a) { return glob_match(id_glob, a); });
+}
+
+const Case* find_case(const Suite& suite, std::string_view id_or_alias) {
+  for (const Case& c : suite.cases)
+    if (c.is_named(id_or_alias)) return &c;
+  return nullptr;
 }
 
 bool glob_match(std::string_view pattern, std::string_view text) {

@@ -58,6 +58,17 @@ const Expectation* Expectations::find(const std::string& id) const {
   return best;
 }
 
+const Expectation* Expectations::find(const Case& c) const {
+  if (c.aliases.empty()) return find(c.id);
+  const Expectation* best = nullptr;
+  for (const auto& e : entries_) {
+    if (c.is_named(e.key)) return &e;
+    if (e.key.find_first_of("*?") != std::string::npos && c.matches(e.key) && (!best || e.key.size() > best->key.size()))
+      best = &e;
+  }
+  return best;
+}
+
 bool is_unexpected(Verdict verdict, const Expectation* e, bool strict) {
   if (e) return std::find(e->verdicts.begin(), e->verdicts.end(), verdict) == e->verdicts.end();
   return verdict == Verdict::Fail || verdict == Verdict::Error || (strict && verdict == Verdict::NonStrict);

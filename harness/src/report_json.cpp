@@ -6,6 +6,7 @@
 
 #include "connstate/harness/json_input.h"
 #include "connstate/harness/reports.h"
+#include "connstate/harness/spec_links.h"
 #include "connstate/harness/why.h"
 
 namespace connstate::harness {
@@ -39,6 +40,15 @@ void append_steps(std::string& out, const std::vector<StepOutcomeText>& steps) {
     out += ",\"iceConnectionState\":";
     append_state(out, steps[i].states.ice_connection_state);
     out += '}';
+  }
+  out += ']';
+}
+
+void append_string_array(std::string& out, const std::vector<std::string>& items) {
+  out += '[';
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, items[i]);
   }
   out += ']';
 }
@@ -105,13 +115,41 @@ void append_result_json(std::string& out, const CaseResult& r) {
     append_json_string(out, c.title);
     out += ",\"requirement\":";
     append_json_string(out, c.requirement);
+    const Citation cite = citation_of(r);
     out += ",\"spec\":{\"document\":";
-    append_json_string(out, c.spec_document);
+    append_json_string(out, cite.document);
     out += ",\"anchor\":";
-    append_json_string(out, c.spec_anchor);
+    append_json_string(out, cite.anchor);
     out += ",\"quote\":";
-    append_json_string(out, c.spec_quote);
-    out += "}";
+    append_json_string(out, cite.quote);
+    out += ",\"url\":";
+    append_json_string(out, cite.url);
+    out += "},\"notes\":";
+    append_string_array(out, cite.notes);
+    if (!c.aliases.empty()) {
+      out += ",\"aliases\":";
+      append_string_array(out, c.aliases);
+    }
+    if (!r.expected.rules.empty()) {
+      // The rules that decided the pass outcome, each with its quote, URL and note.
+      out += ",\"decided_by\":[";
+      const char* aggregates[] = {"connectionState", "iceConnectionState"};
+      for (std::size_t i = 0; i < r.expected.rules.size() && i < 2; ++i) {
+        const Rule& decided = rule(r.expected.rules[i]);
+        out += i ? ",{\"aggregate\":\"" : "{\"aggregate\":\"";
+        out += aggregates[i];
+        out += "\",\"rule\":";
+        append_json_string(out, decided.id);
+        out += ",\"quote\":";
+        append_json_string(out, decided.quote);
+        out += ",\"url\":";
+        append_json_string(out, spec_url(decided.document, decided.anchor));
+        out += ",\"notes\":";
+        append_json_string(out, rule_notes_link(decided.rule_id));
+        out += '}';
+      }
+      out += ']';
+    }
     if (!c.file.empty()) {
       out += ",\"file\":";
       append_json_string(out, c.file);

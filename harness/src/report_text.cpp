@@ -1,11 +1,14 @@
 // report_text.cpp — JUnit XML, Markdown, HTML and console reports.
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <stdexcept>
 
 #include "connstate/harness/json_input.h"
 #include "connstate/harness/reports.h"
+#include "connstate/harness/spec_links.h"
 #include "connstate/harness/why.h"
 
 namespace connstate::harness {
@@ -36,6 +39,62 @@ std::string xml_escape(std::string_view s) {
     out += static_cast<char>(c);
   }
   return html_escape(out);
+}
+
+// Escapes text for HTML and turns the URLs and docs/spec/ links in it into <a> elements.
+std::string html_linkified(std::string_view text, const std::string& report_dir, const std::string& cases_dir) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t url = text.find("https://", i), notes = text.find("docs/spec/", i);
+    const std::size_t start = std::min(url, notes);
+    if (start == std::string_view::npos) break;
+    std::size_t end = start;
+    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) && text[end] != ')' &&
+           text[end] != ',')
+      ++end;
+    const std::string target(text.substr(start, end - start));
+    out += html_escape(text.substr(i, start - i));
+    const std::string href = start == url ? target : notes_href(target, report_dir, cases_dir);
+    out += "<a href=\"" + html_escape(href) + "\">" + html_escape(target) + "</a>";
+    i = end;
+  }
+  out += html_escape(text.substr(i));
+  return out;
+}
+
+Citation citation_of(const CaseResult& r) {
+  const Case& c = *r.c;
+  Citation out;
+  if (c.generated && c.kind == CaseKind::Snapshot && !r.expected.rules.empty()) {
+    const Rule& decided = rule(r.expected.rules.front());
+    out.document = decided.document;
+    out.anchor = decided.anchor;
+    out.quote = decided.quote;
+  } else {
+    out.document = c.spec_document;
+    out.anchor = c.spec_anchor;
+    out.quote = c.spec_quote;
+  }
+  out.url = spec_url(out.document, out.anchor);
+  out.notes = c.see;
+  for (RuleId id : r.expected.rules) {
+    std::string link = rule_notes_link(id);
+    if (std::find(out.notes.begin(), out.notes.end(), link) == out.notes.end()) out.notes.push_back(std::move(link));
+  }
+  return out;
+}
+
+std::vector<std::string> decided_by_lines(const CaseResult& r) {
+  std::vector<std::string> out;
+  const char* aggregates[] = {"connectionState", "iceConnectionState"};
+  for (std::size_t i = 0; i < r.expected.rules.size() && i < 2; ++i) {
+    const Rule& decided = rule(r.expected.rules[i]);
+    out.push_back(std::string(aggregates[i]) + ": " + std::string(decided.id) + " \u2014 \"" +
+                  std::string(decided.quote) + "\" " + spec_url(decided.document, decided.anchor) + " (" +
+                  rule_notes_link(decided.rule_id) + ")");
+  }
+  return out;
 }
 
 namespace {
@@ -79,13 +138,30 @@ std::string actual_text(const CaseResult& r) {
   return s;
 }
 
-// The h2spec-style block: everything needed to understand one result on one screen.
-std::string detail_text(const CaseResult& r) {
+// The citation part: requirement, spec sentence with its URL, the notes on it.
+std::string citation_text(const CaseResult& r, const Citation& cite) {
   const Case& c = *r.c;
   std::string s;
   s += "  requirement: " + c.requirement + "\n";
-  s += "  spec:        " + c.spec_document + " #" + c.spec_anchor + "\n";
-  s += "               \"" + c.spec_quote + "\"\n";
+  s += "  spec:        " + cite.document + " #" + cite.anchor + (cite.url.empty() ? "" : "  " + cite.url) + "\n";
+  s += "               \"" + cite.quote + "\"\n";
+  if (!cite.notes.empty()) {
+    s += "  notes:       ";
+    for (std::size_t i = 0; i < cite.notes.size(); ++i) s += (i ? "\n               " : "") + cite.notes[i];
+    s += "\n";
+  }
+  if (!c.aliases.empty()) {
+    s += "  former ids:  ";
+    for (std::size_t i = 0; i < c.aliases.size(); ++i) s += (i ? ", " : "") + c.aliases[i];
+    s += "\n";
+  }
+  return s;
+}
+
+// The evidence part: where the case is, its input, every acceptable outcome, what the stack did, why.
+std::string evidence_text(const CaseResult& r) {
+  const Case& c = *r.c;
+  std::string s;
   if (!c.file.empty()) s += "  case file:   " + c.file + ":" + std::to_string(c.line) + "\n";
   s += "  input:       " + input_text(c) + "\n";
   const bool multi = c.kind == CaseKind::Sequence;
@@ -98,49 +174,82 @@ std::string detail_text(const CaseResult& r) {
     s += "  difference:  " + r.message + "\n";
   if (!r.evidence.empty()) s += "  evidence:    " + r.evidence + "\n";
   s += "  reason:      reference (" + std::string(to_string(r.profile)) + "): " + r.expected.reason + "\n";
+  const auto decided = decided_by_lines(r);
+  for (std::size_t i = 0; i < decided.size(); ++i) s += std::string(i ? "               " : "  decided by:  ") + decided[i] + "\n";
   if (r.expectation) s += "  expectation: " + r.expectation->key + " — " + r.expectation->reason + "\n";
   return s;
 }
 
+// The h2spec-style block: everything needed to understand one result on one screen.
+std::string detail_text(const CaseResult& r) { return citation_text(r, citation_of(r)) + evidence_text(r); }
+
 // What the text reports keep of each result.
 struct Row {
-  std::string id, title, section, section_title;
+  const Case* c;  // the suite outlives the reports
   Verdict verdict;
   bool unexpected;
   bool generated;
   double micros;
   std::string message;
-  std::string detail;  // detail_text, kept only where a report shows it
+  // What a report shows of the result; none for generated cases that pass, so that a run of
+  // 164,502 snapshots keeps little more than the verdicts.
+  struct Shown {
+    std::string detail;    // detail_text
+    Citation cite;
+    std::string evidence;  // evidence_text
+  };
+  std::unique_ptr<const Shown> shown;
+  const std::string& detail() const {
+    static const std::string none;
+    return shown ? shown->detail : none;
+  }
 };
 
 class Collector : public ResultSink {
  public:
   void add(const CaseResult& r) override {
-    Row row{r.c->id, r.c->title, r.c->section, r.c->section_title, r.verdict, r.unexpected,
-            r.c->generated, r.micros, r.message, {}};
-    if (!r.c->generated || r.verdict != Verdict::Pass) row.detail = detail_text(r);
+    Row row{r.c, r.verdict, r.unexpected, r.c->generated, r.micros, r.message, {}};
+    if (!r.c->generated || r.verdict != Verdict::Pass) {
+      auto shown = std::make_unique<Row::Shown>();
+      shown->cite = citation_of(r);
+      shown->evidence = evidence_text(r);
+      shown->detail = citation_text(r, shown->cite) + shown->evidence;
+      row.shown = std::move(shown);
+    }
     rows_.push_back(std::move(row));
   }
 
  protected:
   std::vector<Row> rows_;
   // sections in first-seen order, with counts per verdict
+  // The Markdown and HTML reports group results by case file (each file has a title that says what
+  // its cases are about; several files share a section key), and generated cases by their suite.
+  static std::string group_of(const Case& c) {
+    if (c.file.empty()) return c.section;
+    return c.file.ends_with(".json") ? c.file.substr(0, c.file.size() - 5) : c.file;
+  }
   std::vector<std::pair<std::string, std::array<std::size_t, 6>>> by_section() const {
     std::vector<std::pair<std::string, std::array<std::size_t, 6>>> out;
     std::map<std::string, std::size_t> index;
     for (const Row& r : rows_) {
-      auto [it, fresh] = index.emplace(r.section, out.size());
-      if (fresh) out.push_back({r.section, {}});
+      auto [it, fresh] = index.emplace(group_of(*r.c), out.size());
+      if (fresh) out.push_back({group_of(*r.c), {}});
       ++out[it->second].second[static_cast<std::size_t>(r.verdict)];
     }
     return out;
   }
   std::map<std::string, std::string> section_titles() const {
     std::map<std::string, std::string> t;
-    for (const Row& r : rows_) t.emplace(r.section, r.section_title);
+    for (const Row& r : rows_) t.emplace(group_of(*r.c), r.c->section_title);
     return t;
   }
 };
+
+std::string dir_of(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
 
 void write_file(const std::string& path, const std::string& content) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
@@ -169,8 +278,8 @@ class JUnitReport final : public Collector {
     std::map<std::string, std::vector<const Row*>> sections;
     std::vector<std::string> order;
     for (const Row& r : rows_) {
-      if (!sections.count(r.section)) order.push_back(r.section);
-      sections[r.section].push_back(&r);
+      if (!sections.count(r.c->section)) order.push_back(r.c->section);
+      sections[r.c->section].push_back(&r);
     }
     for (const auto& name : order) {
       const auto& rows = sections[name];
@@ -188,16 +297,24 @@ class JUnitReport final : public Collector {
            "\" time=\"" + t + "\">\n";
       for (const Row* r : rows) {
         std::snprintf(t, sizeof t, "%.6f", r->micros / 1e6);
-        x += "    <testcase name=\"" + xml_escape(r->id) + "\" classname=\"connstate." + xml_escape(name) +
+        x += "    <testcase name=\"" + xml_escape(r->c->id) + "\" classname=\"connstate." + xml_escape(name) +
              "\" time=\"" + t + "\">";
+        if (r->shown) {
+          // Where the requirement comes from, as URLs a CI page can show next to the result.
+          const Citation& cite = r->shown->cite;
+          x += "<properties>";
+          if (!cite.url.empty()) x += "<property name=\"spec\" value=\"" + xml_escape(cite.url) + "\"/>";
+          for (const auto& n : cite.notes) x += "<property name=\"notes\" value=\"" + xml_escape(n) + "\"/>";
+          x += "</properties>";
+        }
         const std::string msg = std::string(to_string(r->verdict)) + (r->message.empty() ? "" : ": " + r->message);
         if (r->verdict == Verdict::Unsupported) {
           x += "<skipped message=\"" + xml_escape(msg) + "\"/>";
         } else if (r->unexpected && r->verdict == Verdict::Error) {
-          x += "<error message=\"" + xml_escape(msg) + "\" type=\"error\">" + xml_escape(r->detail) + "</error>";
+          x += "<error message=\"" + xml_escape(msg) + "\" type=\"error\">" + xml_escape(r->detail()) + "</error>";
         } else if (r->unexpected) {
           x += "<failure message=\"" + xml_escape(msg) + "\" type=\"" + std::string(to_string(r->verdict)) + "\">" +
-               xml_escape(r->detail) + "</failure>";
+               xml_escape(r->detail()) + "</failure>";
         } else if (r->verdict != Verdict::Pass) {
           x += "<system-out>" + xml_escape("expected " + msg) + "</system-out>";
         }
@@ -225,6 +342,20 @@ std::string verdict_cell_class(Verdict v) {
   return "";
 }
 
+// "spec: [REC 2025 #anchor](url) · notes: [docs/spec/x.md#a](…)", links relative to the report.
+std::string markdown_links(const Row& r, const std::string& report_dir, const std::string& cases_dir) {
+  if (!r.shown) return "";
+  const Citation& cite = r.shown->cite;
+  std::string m = "spec: ";
+  const std::string label = cite.document + " #" + cite.anchor;
+  m += cite.url.empty() ? label : "[" + label + "](" + cite.url + ")";
+  if (!cite.notes.empty()) {
+    m += " · notes:";
+    for (const auto& n : cite.notes) m += " [" + n + "](" + notes_href(n, report_dir, cases_dir) + ")";
+  }
+  return m + "\n";
+}
+
 class MarkdownReport final : public Collector {
  public:
   explicit MarkdownReport(std::string path) : path_(std::move(path)) {}
@@ -240,7 +371,7 @@ class MarkdownReport final : public Collector {
          " unexpected**" + (s.interrupted ? " (interrupted)" : "") + "\n\n";
     m += "| verdict | cases |\n|---|---:|\n";
     for (Verdict v : kVerdicts) m += "| " + std::string(to_string(v)) + " | " + std::to_string(s.count(v)) + " |\n";
-    m += "\n## By spec section\n\n| section | pass | non-strict | informational | fail | error | unsupported |\n"
+    m += "\n## By spec section\n\n| cases | pass | non-strict | informational | fail | error | unsupported |\n"
          "|---|---:|---:|---:|---:|---:|---:|\n";
     const auto titles = section_titles();
     for (const auto& [sec, counts] : by_section()) {
@@ -258,8 +389,8 @@ class MarkdownReport final : public Collector {
           m += "\n… and " + std::to_string(unexpected - 100) + " more (see the JSON or HTML report).\n";
           break;
         }
-        m += "<details><summary><code>" + r.id + "</code> — " + std::string(to_string(r.verdict)) + ": " +
-             html_escape(r.message) + "</summary>\n\n```\n" + r.detail + "```\n</details>\n";
+        m += "<details><summary><code>" + r.c->id + "</code> — " + std::string(to_string(r.verdict)) + ": " +
+             html_escape(r.message) + "</summary>\n\n" + markdown_links(r, dir_of(path_), h.cases_dir) + "\n```\n" + r.detail() + "```\n</details>\n";
       }
     }
     write_file(path_, m);
@@ -274,14 +405,66 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 th{background:#f3f3f3}.num{text-align:right}
 .pass{background:#d9f2d9}.nonstrict{background:#fff3c4}.info{background:#dde8ff}.fail{background:#ffd6d6}
 .error{background:#f7b2b2}.unsupported{background:#eee}
-details{margin:.2em 0}summary{cursor:pointer}pre{background:#fafafa;border:1px solid #ddd;padding:.6em;overflow-x:auto}
+details{margin:.2em 0}summary{cursor:pointer}pre{background:#fafafa;border:1px solid #ddd;padding:.6em;white-space:pre-wrap}
 .badge{display:inline-block;padding:0 .4em;border-radius:3px;font-size:.9em}
-.unexpected{font-weight:bold;color:#a00})";
+.unexpected{font-weight:bold;color:#a00}
+dl.cite{margin:.4em 0 .4em 1em}dl.cite dt{font-weight:bold;float:left;clear:left;width:7em}dl.cite dd{margin:0 0 .2em 7.5em}
+blockquote{margin:.2em 0;padding-left:.6em;border-left:3px solid #bbb;color:#444}
+#filter{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #ddd}#filter label{margin-right:1em})";
+
+// The filter: verdict, section and free text, read from and written to the location hash
+// (#verdict=fail&section=close&q=text) so a filtered view can be linked. Without JavaScript the
+// form stays hidden and every case is listed.
+const char* kFilterScript = R"(<script>
+(function () {
+  var form = document.getElementById('filter');
+  var verdict = document.getElementById('f-verdict'), section = document.getElementById('f-section'),
+      text = document.getElementById('f-text'), shown = document.getElementById('f-shown');
+  var cases = Array.prototype.slice.call(document.querySelectorAll('details.case'));
+  var headings = Array.prototype.slice.call(document.querySelectorAll('h3.section'));
+  var counted = Array.prototype.slice.call(document.querySelectorAll('p.counted'));
+  function apply() {
+    var v = verdict.value, sec = section.value, q = text.value.trim().toLowerCase(), n = 0, seen = {};
+    cases.forEach(function (c) {
+      var ok = (!v || (v === 'unexpected' ? c.dataset.unexpected === 'true' : c.dataset.verdict === v)) &&
+               (!sec || c.dataset.section === sec) && (!q || c.textContent.toLowerCase().indexOf(q) >= 0);
+      c.hidden = !ok;
+      if (ok) { n++; seen[c.dataset.section] = true; }
+    });
+    headings.forEach(function (h) { h.hidden = !seen[h.dataset.section] && !!(v || sec || q); });
+    counted.forEach(function (p) { p.hidden = !!(v || sec || q); });
+    shown.textContent = n + ' of ' + cases.length + ' listed cases shown';
+    var hash = [];
+    if (v) hash.push('verdict=' + encodeURIComponent(v));
+    if (sec) hash.push('section=' + encodeURIComponent(sec));
+    if (q) hash.push('q=' + encodeURIComponent(q));
+    history.replaceState(null, '', hash.length ? '#' + hash.join('&') : location.pathname + location.search);
+  }
+  function load() {
+    if (location.hash.indexOf('=') < 0) return;
+    location.hash.slice(1).split('&').forEach(function (kv) {
+      var i = kv.indexOf('='), k = kv.slice(0, i), val = decodeURIComponent(kv.slice(i + 1));
+      if (k === 'verdict') verdict.value = val;
+      if (k === 'section') section.value = val;
+      if (k === 'q') text.value = val;
+    });
+  }
+  form.hidden = false;
+  load();
+  [verdict, section].forEach(function (e) { e.addEventListener('change', apply); });
+  text.addEventListener('input', apply);
+  apply();
+})();
+</script>)";
 
 class HtmlReport final : public Collector {
  public:
   explicit HtmlReport(std::string path) : path_(std::move(path)) {}
   void end(const RunHeader& h, const RunSummary& s) override {
+    const std::string report_dir = dir_of(path_);
+    auto link = [](const std::string& href, const std::string& text) {
+      return "<a href=\"" + html_escape(href) + "\">" + html_escape(text) + "</a>";
+    };
     std::string o = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>connstate — " +
                     html_escape(h.stack.name) + "</title><style>" + kCss + "</style></head><body>\n";
     o += "<h1>connstate conformance report</h1>\n<section id=\"run\"><table>";
@@ -305,11 +488,12 @@ class HtmlReport final : public Collector {
     o += "<tr><th>unexpected</th><td class=\"num\" id=\"unexpected\">" + std::to_string(s.unexpected) + "</td></tr>";
     o += "</table>";
     if (s.interrupted) o += "<p class=\"unexpected\">The run was interrupted: this report covers what ran.</p>";
-    o += "</section>\n<section id=\"sections\"><h2>By spec section</h2><table><tr><th>section</th>";
+    o += "</section>\n<section id=\"sections\"><h2>By spec section</h2><table><tr><th>cases</th>";
     for (Verdict v : kVerdicts) o += "<th>" + std::string(to_string(v)) + "</th>";
     o += "</tr>";
     const auto titles = section_titles();
-    for (const auto& [sec, counts] : by_section()) {
+    const auto sections = by_section();
+    for (const auto& [sec, counts] : sections) {
       o += "<tr><td><a href=\"#sec-" + html_escape(sec) + "\">" + html_escape(titles.at(sec)) + "</a></td>";
       for (std::size_t i = 0; i < 6; ++i)
         o += "<td class=\"num " + std::string(counts[i] ? verdict_cell_class(kVerdicts[i]) : "") + "\">" +
@@ -317,30 +501,62 @@ class HtmlReport final : public Collector {
       o += "</tr>";
     }
     o += "</table></section>\n<section id=\"cases\"><h2>Cases</h2>\n";
+    o += "<p>Each case names the sentence of the specification it tests (a link to the published text) and the "
+         "project's notes on it (docs/spec/). Generated cases that pass are counted, not listed.</p>\n";
+    o += "<form id=\"filter\" hidden><label>verdict <select id=\"f-verdict\"><option value=\"\">any</option>"
+         "<option value=\"unexpected\">unexpected</option>";
+    for (Verdict v : kVerdicts)
+      o += "<option value=\"" + verdict_cell_class(v) + "\">" + std::string(to_string(v)) + "</option>";
+    o += "</select></label><label>section <select id=\"f-section\"><option value=\"\">any</option>";
+    for (const auto& [sec, counts] : sections)
+      o += "<option value=\"" + html_escape(sec) + "\">" + html_escape(titles.at(sec)) + "</option>";
+    o += "</select></label><label>text <input id=\"f-text\" type=\"search\" placeholder=\"case id, state, rule…\">"
+         "</label><span id=\"f-shown\"></span></form>\n";
     std::string current;
     std::size_t generated_pass = 0, details = 0;
     for (const Row& r : rows_) {
-      if (r.section != current) {
-        if (generated_pass) o += "<p>" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
+      if (group_of(*r.c) != current) {
+        if (generated_pass) o += "<p class=\"counted\">" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
         generated_pass = 0;
-        current = r.section;
-        o += "<h3 id=\"sec-" + html_escape(r.section) + "\">" + html_escape(r.section_title) + "</h3>\n";
+        current = group_of(*r.c);
+        o += "<h3 class=\"section\" data-section=\"" + html_escape(current) + "\" id=\"sec-" + html_escape(current) +
+             "\">" + html_escape(r.c->section_title) + "</h3>\n";
       }
-      if (r.detail.empty()) {
+      if (!r.shown) {
         ++generated_pass;
         continue;
       }
       if (++details > 5000) continue;
-      o += "<details class=\"case\" id=\"case-" + html_escape(r.id) + "\"><summary><span class=\"badge " +
-           verdict_cell_class(r.verdict) + "\">" + std::string(to_string(r.verdict)) + "</span> " +
-           (r.unexpected ? "<span class=\"unexpected\">unexpected</span> " : "") + "<code>" + html_escape(r.id) +
-           "</code> " + html_escape(r.title) + "</summary><pre>" + html_escape(r.detail) + "</pre></details>\n";
+      o += "<details class=\"case\" id=\"case-" + html_escape(r.c->id) + "\" data-verdict=\"" +
+           verdict_cell_class(r.verdict) + "\" data-section=\"" + html_escape(group_of(*r.c)) + "\" data-unexpected=\"" +
+           (r.unexpected ? "true" : "false") + "\"><summary><span class=\"badge " + verdict_cell_class(r.verdict) +
+           "\">" + std::string(to_string(r.verdict)) + "</span> " +
+           (r.unexpected ? "<span class=\"unexpected\">unexpected</span> " : "") + "<code>" + html_escape(r.c->id) +
+           "</code> " + html_escape(r.c->title) + "</summary>";
+      o += "<dl class=\"cite\"><dt>requirement</dt><dd>" + html_escape(r.c->requirement) + "</dd><dt>spec</dt><dd>";
+      const std::string label = r.shown->cite.document + " #" + r.shown->cite.anchor;
+      o += r.shown->cite.url.empty() ? html_escape(label) : link(r.shown->cite.url, label);
+      o += "<blockquote>" + html_escape(r.shown->cite.quote) + "</blockquote></dd>";
+      if (!r.c->aliases.empty()) {
+        o += "<dt>former ids</dt><dd>";
+        for (std::size_t i = 0; i < r.c->aliases.size(); ++i) o += (i ? ", <code>" : "<code>") + html_escape(r.c->aliases[i]) + "</code>";
+        o += "</dd>";
+      }
+      if (!r.shown->cite.notes.empty()) {
+        o += "<dt>notes</dt><dd>";
+        for (std::size_t i = 0; i < r.shown->cite.notes.size(); ++i)
+          o += (i ? ", " : "") + link(notes_href(r.shown->cite.notes[i], report_dir, h.cases_dir), r.shown->cite.notes[i]);
+        o += "</dd>";
+      }
+      o += "</dl><pre>" + html_linkified(r.shown->evidence, report_dir, h.cases_dir) + "</pre></details>\n";
     }
-    if (generated_pass) o += "<p>" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
+    if (generated_pass) o += "<p class=\"counted\">" + std::to_string(generated_pass) + " generated cases passed (not listed).</p>";
     if (details > 5000) o += "<p>" + std::to_string(details - 5000) + " more cases are in the JSON report.</p>";
     if (!s.stack_diagnostics.empty())
       o += "<h2>Stack diagnostics</h2><pre id=\"diagnostics\">" + html_escape(s.stack_diagnostics) + "</pre>";
-    o += "</section></body></html>\n";
+    o += "</section>\n";
+    o += kFilterScript;
+    o += "</body></html>\n";
     write_file(path_, o);
   }
 

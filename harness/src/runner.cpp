@@ -17,13 +17,13 @@ std::string show_step(const StepOutcomeText& s) {
 
 bool selected(const Case& c, const Selection& s) {
   if (!s.patterns.empty() &&
-      std::none_of(s.patterns.begin(), s.patterns.end(), [&](const std::string& p) { return glob_match(p, c.id); }))
+      std::none_of(s.patterns.begin(), s.patterns.end(), [&](const std::string& p) { return c.matches(p); }))
     return false;
   if (!s.tags.empty() && std::none_of(s.tags.begin(), s.tags.end(), [&](const std::string& t) {
         return t == c.section || std::find(c.tags.begin(), c.tags.end(), t) != c.tags.end();
       }))
     return false;
-  if (std::any_of(s.exclude.begin(), s.exclude.end(), [&](const std::string& p) { return glob_match(p, c.id); }))
+  if (std::any_of(s.exclude.begin(), s.exclude.end(), [&](const std::string& p) { return c.matches(p); }))
     return false;
   return true;
 }
@@ -141,7 +141,7 @@ RunSummary run_cases(const std::vector<const Case*>& cases, StackUnderTest& stac
   const StackInfo& info = stack.info();
 
   auto finish = [&](CaseResult& r) {
-    r.expectation = options.expectations ? options.expectations->find(r.c->id) : nullptr;
+    r.expectation = options.expectations ? options.expectations->find(*r.c) : nullptr;
     r.unexpected = is_unexpected(r.verdict, r.expectation, options.strict);
     ++summary.counts[static_cast<std::size_t>(r.verdict)];
     summary.unexpected += r.unexpected ? 1 : 0;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "connstate/harness/json_input.h"
+#include "connstate/harness/spec_links.h"
 
 namespace connstate::harness {
 
@@ -13,6 +14,10 @@ void append_rule_json(std::string& out, RuleId id, std::uint64_t triggers, bool 
   append_json_string(out, r.id);
   out += ",\"anchor\":";
   append_json_string(out, r.anchor);
+  out += ",\"url\":";
+  append_json_string(out, spec_url(r.document, r.anchor));
+  out += ",\"notes\":";
+  append_json_string(out, rule_notes_link(id));
   out += ",\"summary\":";
   append_json_string(out, r.summary);
   if (with_quote) {
@@ -68,8 +73,9 @@ std::string explain_text(Profile profile, bool closed, std::span<const Transport
     const Rule& r = rule(id);
     out << "\n" << name << " = " << value << "\n";
     out << "  rule      " << r.id << " — " << r.summary << "\n";
-    out << "  spec      " << r.document << " #" << r.anchor << "\n";
+    out << "  spec      " << r.document << " #" << r.anchor << "  " << spec_url(r.document, r.anchor) << "\n";
     out << "  quote     \"" << r.quote << "\"\n";
+    out << "  notes     " << rule_notes_link(r.rule_id) << "\n";
     out << "  because   ";
     if (triggers == 0) {
       out << (closed ? "[[IsClosed]] is true" : "of the set of states present (no single transport)") << "\n";
@@ -92,7 +98,8 @@ std::string explain_text(Profile profile, bool closed, std::span<const Transport
   if (profile == Profile::Rec2025 && x.derivation.ice_connection_state == IceConnectionState::Completed &&
       x.derivation.connection_state == PeerConnectionState::Connecting) {
     out << "\nnote: the literal REC 2025 text gives `connecting` when [[IceConnectionState]] is `completed`\n"
-           "      (PR #2828, labelled editorial); REC 2021 and the amended text give `connected`.\n";
+           "      (PR #2828, labelled editorial); REC 2021 and the amended text give `connected`.\n"
+           "      docs/spec/completed-gap.md#completed-gap\n";
   }
   return out.str();
 }

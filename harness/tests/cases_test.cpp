@@ -150,3 +150,74 @@ BOOST_AUTO_TEST_CASE(globs) {
   BOOST_TEST(glob_match("*", ""));
   BOOST_TEST(!glob_match("a?", "a"));
 }
+
+// A renamed case keeps its old id as an alias: the loader resolves it, selection and globs see it,
+// and no alias may name a second case.
+BOOST_AUTO_TEST_CASE(aliases_name_the_case) {
+  const std::string text = R"({"section": "s", "section_title": "S", "cases": [
+    {"id": "pcs.one-new-transport", "aliases": ["pcs.6a-02"], "title": "t", "kind": "snapshot", "requirement": "r",
+     "spec": {"anchor": "a", "quote": "q"}, "see": ["docs/spec/connection-state.md#pcs-2025.new"],
+     "transports": [{"ice": "new", "dtls": "new"}]}]})";
+  TempDir dir;
+  dir.file("x.json", text);
+  const Suite s = load_suite(dir.str(), LoadOptions{0, 0});
+  BOOST_TEST_REQUIRE(s.cases.size() == 1u);
+  BOOST_TEST(find_case(s, "pcs.6a-02") == &s.cases[0]);
+  BOOST_TEST(find_case(s, "pcs.one-new-transport") == &s.cases[0]);
+  BOOST_TEST(find_case(s, "pcs.6a-03") == nullptr);
+  BOOST_TEST(s.cases[0].matches("pcs.6a-*"));
+  BOOST_TEST(s.cases[0].matches("pcs.one-*"));
+  BOOST_TEST(!s.cases[0].matches("ics.*"));
+  BOOST_TEST(s.cases[0].see.size() == 1u);
+
+  const auto e = load_error(text, R"({"section": "s", "section_title": "S", "cases": [
+    {"id": "pcs.6a-02", "title": "t", "kind": "snapshot", "requirement": "r", "spec": {"anchor": "a", "quote": "q"},
+     "transports": []}]})");
+  BOOST_TEST(std::string(e.what()).find("duplicate case id \"pcs.6a-02\"") != std::string::npos, e.what());
+}
+
+BOOST_AUTO_TEST_CASE(see_must_be_a_docs_spec_link) {
+  std::string text = kGoodCase;
+  text.replace(text.find("\"requirement\": \"r\","), 19, "\"requirement\": \"r\", \"see\": [\"../notes.md#x\"],");
+  const auto e = load_error(text);
+  BOOST_TEST(std::string(e.what()).find("is not a link docs/spec/<page>.md#<anchor>") != std::string::npos, e.what());
+}
+
+// "6.A", "row 12", "D4": how titles used to point into a table instead of saying what the case is about.
+bool names_a_table_row(const std::string& title) {
+  auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
+  auto alnum = [&](char ch) { return digit(ch) || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'); };
+  for (std::size_t i = 0; i < title.size(); ++i) {
+    if (title.compare(i, 2, "6.") == 0 && i + 2 < title.size() && title[i + 2] >= 'A' && title[i + 2] <= 'D') return true;
+    if (title.compare(i, 4, "row ") == 0 && i + 4 < title.size() && digit(title[i + 4])) return true;
+    if (title[i] == 'D' && (i == 0 || !alnum(title[i - 1])) && i + 1 < title.size() && digit(title[i + 1])) {
+      std::size_t end = i + 1;
+      while (end < title.size() && digit(title[end])) ++end;
+      if (end == title.size() || !alnum(title[end])) return true;
+    }
+  }
+  return false;
+}
+
+// Every renamed hand-written case keeps its former id, so expectations files, --cases patterns
+// and explain written against the old ids keep naming the same case.
+BOOST_AUTO_TEST_CASE(real_suite_old_ids_resolve) {
+  const Suite s = load_suite(kSourceDir + "/cases", LoadOptions{0, 0});
+  const std::pair<const char*, const char*> renamed[] = {
+      {"pcs.6a-02", "pcs.one-new-transport"},
+      {"pcs.6a-05", "pcs.completed-single"},
+      {"dtls.6b3-statechange-then-connectionstatechange", "dtls.statechange-then-connectionstatechange"},
+      {"legacy.d8-dtls-not-started", "legacy.dtls-new-is-new"},
+  };
+  for (const auto& [old_id, new_id] : renamed) {
+    const Case* c = find_case(s, old_id);
+    BOOST_TEST_REQUIRE(c != nullptr, old_id);
+    BOOST_TEST(c->id == new_id);
+  }
+  // No hand-written id or title cites a table row number any more.
+  for (const Case& c : s.cases) {
+    for (const char* pattern : {"*6a-*", "*.6b*", "legacy.d?-*", "legacy.d?" "?-*"})
+      BOOST_TEST(!glob_match(pattern, c.id), c.id);
+    BOOST_TEST(!names_a_table_row(c.title), c.title);
+  }
+}

@@ -161,7 +161,7 @@ BOOST_AUTO_TEST_CASE(list_and_dry_run) {
   BOOST_TEST(json::parse(ids.out).at("id").as_string() == "exhaustive.open.none");
 }
 
-// legacy-mdn judged by rec-2025: the failures are the digest §4.4 differences, and an
+// legacy-mdn judged by rec-2025: the failures are the documented legacy differences, and an
 // expectations file written from them turns the run green.
 BOOST_AUTO_TEST_CASE(legacy_against_rec2025_and_expectations_round_trip) {
   TempDir dir;
@@ -179,4 +179,48 @@ BOOST_AUTO_TEST_CASE(legacy_against_rec2025_and_expectations_round_trip) {
   const auto other = run_command(kCli + " run --quiet --sut reference:rec-2025 --profile rec-2025 --expectations " +
                                  dir.str() + "/exp.json");
   BOOST_TEST(other.exit_code == 1);
+}
+
+// An expectations file written before the cases were renamed (old ids, old-id globs) still
+// matches: legacy-mdn judged by rec-2025 fails exactly these cases, and the file covers them.
+BOOST_AUTO_TEST_CASE(old_id_expectations_still_match) {
+  TempDir dir;
+  const auto selected = run_command(kCli + " list --json" + std::string(" --cases pcs.6a-05 --cases 'legacy.d3-*'") +
+                                    " --exhaustive 0 --sequence-depth 0");
+  BOOST_TEST_REQUIRE(selected.exit_code == 0, selected.out);
+  BOOST_TEST(count_lines(selected.out) == 3u, selected.out);  // pcs.completed-single and the two partial connects
+  BOOST_TEST(selected.out.find("\"id\":\"pcs.completed-single\"") != std::string::npos);
+  BOOST_TEST(selected.out.find("\"aliases\":[\"pcs.6a-05\"]") != std::string::npos);
+
+  const std::string run = kCli + " run --quiet --sut reference:legacy-mdn --profile rec-2025 --cases pcs.6a-05 "
+                                 "--cases pcs.6a-09 --cases 'legacy.d3-*' --exhaustive 0 --sequence-depth 0";
+  const auto without = run_command(run + " --json " + dir.str() + "/r.json");
+  BOOST_TEST(without.exit_code == 1, without.out);
+  const auto doc = json::parse(read_text(dir.str() + "/r.json"));
+  BOOST_TEST(doc.at("summary").at("total").as_int64() == 4);
+  const std::string old = dir.file("old.json", R"({"stack": "reference:legacy-mdn", "profile": "rec-2025", "expectations": {
+    "pcs.6a-05": {"verdict": "non-strict", "reason": "legacy counts completed as connected: the intended reading"},
+    "pcs.6a-09": {"verdict": "fail", "reason": "legacy: DTLS new makes the pool new"},
+    "legacy.d3-*": {"verdict": "fail", "reason": "legacy: partial connect is new"}}})");
+  const auto with = run_command(run + " --expectations " + old + " --json " + dir.str() + "/r2.json");
+  const auto doc2 = json::parse(read_text(dir.str() + "/r2.json"));
+  std::size_t matched = 0;
+  for (const auto& r : doc2.at("results").as_array()) {
+    if (!r.as_object().contains("expectation")) continue;
+    ++matched;
+    const std::string key(r.at("expectation").at("key").as_string());
+    const std::string id(r.at("id").as_string());
+    BOOST_TEST((key == "legacy.d3-*" ? id.starts_with("legacy.partial-connect") : key.starts_with("pcs.6a-")), id);
+  }
+  BOOST_TEST(matched == 4u);
+  BOOST_TEST(doc2.at("summary").at("unexpected").as_int64() == 0, with.out);
+  BOOST_TEST(with.exit_code == 0, with.out);
+
+  // Refreshing the old file rewrites its old-id entry under the current id, with its reason.
+  const auto update = run_command(kCli + " expectations update " + dir.str() + "/r2.json -o " + old);
+  BOOST_TEST_REQUIRE(update.exit_code == 0, update.out);
+  const auto refreshed = json::parse(read_text(old)).at("expectations").as_object();
+  BOOST_TEST_REQUIRE(refreshed.contains("pcs.dtls-not-started"));
+  BOOST_TEST(refreshed.at("pcs.dtls-not-started").at("reason").as_string() == "legacy: DTLS new makes the pool new");
+  BOOST_TEST(!refreshed.contains("pcs.6a-09"));
 }

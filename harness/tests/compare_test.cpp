@@ -68,3 +68,25 @@ BOOST_AUTO_TEST_CASE(matrix_renders_in_chromium) {
   BOOST_TEST_REQUIRE(std::filesystem::exists(png));
   BOOST_TEST(std::filesystem::file_size(png) > 20000u);
 }
+
+// --report-dir: the matrix and, per column, the run reports of `connstate run --report-dir`; the
+// column headers link to them and the last line says what to open.
+BOOST_AUTO_TEST_CASE(report_dir_writes_every_column_report) {
+  TempDir dir;
+  const std::string out = dir.str() + "/reports";
+  const auto r = run_command(kCli + " compare --config " + config(dir, false) + " --report-dir " + out);
+  BOOST_TEST(r.exit_code == 1, r.out);  // the planted bug is unexpected
+  const std::string last = r.out.substr(r.out.rfind("open "));
+  BOOST_TEST(last == "open " + out + "/matrix.html\n", r.out);
+  for (const char* column : {"reference-rec-2025", "reference-rec-2021", "python-example-rec-2025", "planted-bug-rec-2025"})
+    for (const char* file : {"results.json", "junit.xml", "report.md", "report.html"}) {
+      const std::string path = out + "/" + column + "/" + file;
+      BOOST_TEST(std::filesystem::exists(path), path);
+    }
+  const std::string matrix = read_text(out + "/matrix.html");
+  BOOST_TEST(matrix.find("<a href=\"planted-bug-rec-2025/report.html\">planted bug · rec-2025</a>") != std::string::npos);
+  const auto planted = json::parse(read_text(out + "/planted-bug-rec-2025/results.json"));
+  BOOST_TEST(planted.at("summary").at("fail").as_int64() > 0);
+  BOOST_TEST(planted.at("header").at("stack").at("sut").as_string().find("planted_bug_adapter.py") != std::string::npos);
+  BOOST_TEST(run_command(kCli + " compare --config " + config(dir, false) + " --out x --report-dir y").exit_code == 2);
+}

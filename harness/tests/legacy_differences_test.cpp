@@ -1,8 +1,9 @@
 // `connstate run --sut reference:legacy-mdn --profile rec-2025` must report exactly the
-// documented differences between MDN's (2015–2018) semantics and REC 2025 — the spec
-// digest's §4.4 table — as failures. Each failing or non-strict case is traced to the
-// first place its outcome departs from rec-2025 and attributed to one row of that table;
-// a departure no row explains fails this test, and every row expressible as input shows up.
+// documented differences between MDN's (2015–2018) semantics and REC 2025
+// (docs/spec/legacy-differences.md) as failures. Each failing or non-strict case is traced to
+// the first place its outcome departs from rec-2025 and attributed to one difference of that
+// page (by its anchor, e.g. legacy.partial-connect-new); a departure no difference explains
+// fails this test, and every difference expressible as input shows up.
 #define BOOST_TEST_MODULE legacy_differences
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -23,21 +24,22 @@ using I = IceTransportState;
 using D = DtlsTransportState;
 template <class E> bool has(std::uint8_t mask, E e) { return (mask >> static_cast<unsigned>(e)) & 1u; }
 
-// Which row of digest §4.4 explains that the two profiles read this open snapshot differently.
+// Which difference of docs/spec/legacy-differences.md explains that the two profiles read this
+// open snapshot differently.
 std::string row_for(Presence p) {
   const Derivation cur = derive(Profile::Rec2025, false, p);
   const Derivation old = derive(Profile::LegacyMdn, false, p);
   const bool any_new = has(p.ice, I::New) || has(p.dtls, D::New);
-  if (cur.ice_connection_state != old.ice_connection_state) return any_new ? "D3" : "unexplained ICS";
+  if (cur.ice_connection_state != old.ice_connection_state) return any_new ? "legacy.partial-connect-new" : "unexplained ICS";
   if (cur.connection_state == old.connection_state) return "same";
   if (cur.ice_connection_state == IceConnectionState::Completed && old.connection_state == PeerConnectionState::Connected)
-    return "D5";
-  if (has(p.ice, I::Disconnected) && (has(p.ice, I::Checking) || has(p.dtls, D::Connecting))) return "D4";
+    return "legacy.completed-is-connected";
+  if (has(p.ice, I::Disconnected) && (has(p.ice, I::Checking) || has(p.dtls, D::Connecting))) return "legacy.disconnected-yields-to-checking";
   if (p.ice == (1u << static_cast<unsigned>(I::Closed)) && old.connection_state == PeerConnectionState::Connected)
-    return "D7";
+    return "legacy.ice-closed-dtls-connected";
   if (any_new && old.connection_state == PeerConnectionState::New) {
     const bool ice_in_use_only = !has(p.ice, I::New) && !has(p.ice, I::Checking);
-    return ice_in_use_only ? "D8" : "D3";
+    return ice_in_use_only ? "legacy.dtls-new-is-new" : "legacy.partial-connect-new";
   }
   return "unexplained PCS";
 }
@@ -54,7 +56,7 @@ std::string explain_case(const Case& c) {
     if (!(want[i].states == got[i].states)) return cur.is_closed() ? "closed?" : row_for(cur.presence());
     // Same values, different events: rec-2025 derives connectionState from the
     // [[IceConnectionState]] slot (one aggregation after the other), legacy from one pool.
-    return "D1";
+    return "legacy.one-pool";
   }
   return "same";
 }
@@ -78,9 +80,9 @@ BOOST_AUTO_TEST_CASE(legacy_departs_from_rec2025_only_where_documented) {
     const Case& c = *by_id.at(std::string(res.at("id").as_string()));
     const std::string row = explain_case(c);
     ++rows[row];
-    if (!row.starts_with("D")) {
+    if (!row.starts_with("legacy.")) {
       ++unexplained;
-      BOOST_ERROR(c.id << " (" << verdict << ") is not explained by digest §4.4: " << row);
+      BOOST_ERROR(c.id << " (" << verdict << ") is not explained by docs/spec/legacy-differences.md: " << row);
     }
     // Readable reasons: what differs, and the reference's rule.
     if (verdict == "fail") {
@@ -89,23 +91,32 @@ BOOST_AUTO_TEST_CASE(legacy_departs_from_rec2025_only_where_documented) {
     }
   }
   BOOST_TEST(unexplained == 0u);
-  for (const char* row : {"D1", "D3", "D4", "D5", "D7", "D8"}) BOOST_TEST(rows[row] > 0u, row << " never shows");
+  for (const char* row : {"legacy.one-pool", "legacy.partial-connect-new", "legacy.disconnected-yields-to-checking",
+                          "legacy.completed-is-connected", "legacy.ice-closed-dtls-connected", "legacy.dtls-new-is-new"})
+    BOOST_TEST(rows[row] > 0u, row << " never shows");
   for (const auto& [row, n] : rows) BOOST_TEST_MESSAGE(row << ": " << n << " cases");
 }
 
-// The hand-written legacy cases name their row in their id ("legacy.d4-…"): each fails for that row.
-BOOST_AUTO_TEST_CASE(hand_written_legacy_cases_fail_for_their_row) {
+// The hand-written legacy cases name their difference in `see` (docs/spec/legacy-differences.md#…):
+// each fails for that difference.
+BOOST_AUTO_TEST_CASE(hand_written_legacy_cases_fail_for_their_difference) {
   const Suite suite = load_suite(kSourceDir + "/cases", LoadOptions{0, 0});
+  const std::string page = "docs/spec/legacy-differences.md#";
   std::size_t checked = 0;
   for (const Case& c : suite.cases) {
-    if (!c.id.starts_with("legacy.d") || !c.applies_to(Profile::Rec2025)) continue;
-    const std::string row = "D" + c.id.substr(8, c.id.find('-') - 8);
+    if (c.section != "legacy" || !c.applies_to(Profile::Rec2025)) continue;
+    std::string row;
+    for (const auto& link : c.see)
+      if (link.starts_with(page)) row = link.substr(page.size());
+    BOOST_TEST_REQUIRE(!row.empty(), c.id << " names no difference of " << page);
     const std::string got = explain_case(c);
-    if (got == "same") continue;  // rows that are about wording or events the default model does not fire
+    if (got == "same") continue;  // differences about wording or events the default model does not fire
     ++checked;
-    // D1 (one pool) and D11 (close events) show through the value rows they cause.
-    BOOST_TEST((got == row || (row == "D8" && got == "D3") || ((row == "D1" || row == "D11") && got.starts_with("D"))),
-               c.id << ": explained as " << got);
+    // One pool and close events show through the value differences they cause; a DTLS that has
+    // not started next to a second transport reads as a partial connect.
+    BOOST_TEST((got == row || (row == "legacy.dtls-new-is-new" && got == "legacy.partial-connect-new") ||
+                ((row == "legacy.one-pool" || row == "legacy.event-on-close") && got.starts_with("legacy."))),
+               c.id << ": explained as " << got << ", the case says " << row);
   }
   BOOST_TEST(checked >= 6u);
 }

@@ -14,3 +14,7 @@ if(CONNSTATE_BUILD_TESTING)
   set_tests_properties(protocol_schema_test PROPERTIES LABELS "unit;integration" SKIP_RETURN_CODE 77)
 endif()
 connstate_cc_test(NAME compare_test SRCS tests/compare_test.cpp DEPS connstate::harness LABELS integration)
+connstate_cc_test(NAME spec_diff_test SRCS tests/spec_diff_test.cpp DEPS connstate::harness LABELS unit)
+connstate_cc_test(NAME self_documentation_test SRCS tests/self_documentation_test.cpp
+                  DEPS connstate::harness connstate::trace LABELS unit)
+connstate_cc_test(NAME findings_doc_test SRCS tests/findings_doc_test.cpp DEPS connstate::harness LABELS unit)

@@ -1,5 +1,5 @@
-// Checks the event model against the scenarios of the spec digest §6.B–§6.D:
-// which events fire, in which order, with which values, and which do not.
+// Checks the event model against the scenarios of docs/spec/ice-task.md, dtls-task.md, close.md
+// and transport-set.md: which events fire, in which order, with which values, and which do not.
 #include "connstate/peer_connection_model.h"
 
 #define BOOST_TEST_MODULE model
@@ -33,10 +33,10 @@ BOOST_AUTO_TEST_CASE(fresh_connection_is_new) {
   }
 }
 
-// §6.B.2: one ICE task; slots first, then statechange -> iceconnectionstatechange -> connectionstatechange.
+// ice-task.event-order: one ICE task; slots first, then statechange -> iceconnectionstatechange -> connectionstatechange.
 BOOST_AUTO_TEST_CASE(ice_task_order) {
   PeerConnectionModel pc(Profile::Rec2025);
-  BOOST_TEST(pc.add(0).events.empty());  // §6.B.8: aggregates stay new, no event
+  BOOST_TEST(pc.add(0).events.empty());  // transport-set.no-rederive-on-change: aggregates stay new, no event
   const auto r = pc.set_ice(0, I::Checking);
   BOOST_TEST(describe(r.events) ==
                  (Lines{"ice:0 statechange checking", "pc iceconnectionstatechange checking",
@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_CASE(ice_task_order) {
   for (const Event& e : r.events) BOOST_TEST(e.task == 0);
 }
 
-// §6.B.3: DTLS statechange, then connectionstatechange in a later task; ICS untouched.
+// dtls-task.later-task: DTLS statechange, then connectionstatechange in a later task; ICS untouched.
 BOOST_AUTO_TEST_CASE(dtls_task_order) {
   PeerConnectionModel pc(Profile::Rec2025);
   pc.add(0);
@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(dtls_task_order) {
   BOOST_TEST((pc.ice_connection_state() == IceConnectionState::Connected));
 }
 
-// §6.B.1: same aggregate value, no PC event.
+// ice-task.no-event-unchanged: same aggregate value, no PC event.
 BOOST_AUTO_TEST_CASE(same_value_no_event) {
   PeerConnectionModel pc(Profile::Rec2025);
   connect(pc, 0);
@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(same_value_no_event) {
   BOOST_TEST(pc.set_dtls(0, D::Connected).events.empty());
 }
 
-// §6.B.4: single transport connected -> completed; rec-2025 drops to connecting (the §2.2 gap).
+// completed-gap: single transport connected -> completed; rec-2025 drops to connecting.
 BOOST_AUTO_TEST_CASE(completed_gap) {
   PeerConnectionModel cur(Profile::Rec2025);
   connect(cur, 0);
@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(completed_gap) {
   }
 }
 
-// §6.B.5: remote close: DTLS closed keeps connected; ICE disconnected then failed.
+// dtls-task.statechange: remote close: DTLS closed keeps connected; ICE disconnected then failed.
 BOOST_AUTO_TEST_CASE(remote_peer_closes) {
   PeerConnectionModel pc(Profile::Rec2025);
   connect(pc, 0);
@@ -113,7 +113,7 @@ BOOST_AUTO_TEST_CASE(remote_peer_closes) {
              boost::test_tools::per_element());
 }
 
-// §6.B.6: ICE failed then restart; DTLS failed is not cleared by a restart.
+// ice-task.restart: ICE failed then restart; DTLS failed is not cleared by a restart.
 BOOST_AUTO_TEST_CASE(ice_restart_after_failed) {
   for (Profile p : {Profile::Rec2025, Profile::LegacyMdn}) {
     PeerConnectionModel pc(p);
@@ -134,7 +134,7 @@ BOOST_AUTO_TEST_CASE(ice_restart_after_failed) {
   BOOST_TEST((pc.connection_state() == PeerConnectionState::Failed));
 }
 
-// §6.B.8: zero, one, zero transports; removal closes with events and stops counting.
+// transport-set.removal: zero, one, zero transports; removal closes with events and stops counting.
 BOOST_AUTO_TEST_CASE(remove_closes_with_events_and_stops_counting) {
   PeerConnectionModel pc(Profile::Rec2025);
   connect(pc, 0);
@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(remove_closes_with_events_and_stops_counting) {
   BOOST_TEST((two.ice_connection_state() == IceConnectionState::Connected));
 }
 
-// §6.B.9 / §3.7: a transport added to a connected PC. Literal: nothing happens.
+// transport-set.no-rederive-on-change: a transport added to a connected PC. Literal: nothing happens.
 BOOST_AUTO_TEST_CASE(add_to_connected_both_policies) {
   PeerConnectionModel literal(Profile::Rec2025);
   connect(literal, 0);
@@ -176,7 +176,7 @@ BOOST_AUTO_TEST_CASE(add_to_connected_both_policies) {
              boost::test_tools::per_element());
 }
 
-// §6.C: close() sets everything closed with no event; nothing happens afterwards.
+// close.no-events, close.after-close-ignored: close() sets everything closed with no event; nothing happens afterwards.
 BOOST_AUTO_TEST_CASE(close_fires_nothing_and_is_final) {
   for (const auto& info : kProfiles) {
     PeerConnectionModel pc(info.profile);
@@ -207,7 +207,7 @@ BOOST_AUTO_TEST_CASE(events_on_close_option) {
              boost::test_tools::per_element());
 }
 
-// §6.D / row 23: an SCTP-only transport does not count under rec-2021, but still fires its own events.
+// transport-set.sctp (case pcs.data-channel-only): an SCTP-only transport does not count under rec-2021, but still fires its own events.
 BOOST_AUTO_TEST_CASE(sctp_only_transport) {
   PeerConnectionModel r21(Profile::Rec2021);
   r21.add(0, /*sctp_only=*/true);

@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(closed_dominates) {
   });
 }
 
-// Digest §2.2/§6.A: rec-2025 and rec-2021-amended differ only where ICE is all completed
+// docs/spec/completed-gap.md: rec-2025 and rec-2021-amended differ only where ICE is all completed
 // (+closed) — the `completed` gap — or where all ICE is closed but DTLS is in use.
 BOOST_AUTO_TEST_CASE(rec2025_differs_from_amended_only_on_completed_or_closed_ice) {
   for_each_multiset(3, [&](const std::vector<TransportState>& ts) {

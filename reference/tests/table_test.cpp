@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(legacy_connection_order_equals_unordered_reading) {
   }
 }
 
-// Digest §2.4 (a): brute force gives 3 undefined of 35 single pairs and 48 of 630 pairs of pairs.
+// connection-state.md#pcs-2021.undefined: brute force gives 3 undefined of 35 single pairs and 48 of 630 pairs of pairs.
 BOOST_AUTO_TEST_CASE(rec2021_undefined_counts) {
   std::size_t undefined_1 = 0, total_1 = 0, undefined_2 = 0, total_2 = 0;
   for_each_multiset(2, [&](const std::vector<TransportState>& ts) {
@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(rec2021_undefined_counts) {
   BOOST_TEST(undefined_2 == 48u);
 }
 
-// Digest §4.3: the legacy procedure leaves nothing undefined; only rec-2021 does.
+// connection-state.md, legacy rows: the legacy procedure leaves nothing undefined; only rec-2021 does.
 BOOST_AUTO_TEST_CASE(only_rec2021_leaves_states_undefined) {
   for_each_multiset(3, [&](const std::vector<TransportState>& ts) {
     for (Profile p : {Profile::Rec2025, Profile::Rec2021Amended, Profile::LegacyMdn}) {
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(only_rec2021_leaves_states_undefined) {
   });
 }
 
-// Digest §4.3: over one or two transports the legacy ICE rows differ from today's only
+// ice-connection-state.md, legacy rows: over one or two transports the legacy ICE rows differ from today's only
 // for {new, connected} and {new, completed}.
 BOOST_AUTO_TEST_CASE(legacy_ice_differs_only_on_partial_connects) {
   for_each_multiset(2, [&](const std::vector<TransportState>& ts) {

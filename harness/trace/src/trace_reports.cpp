@@ -10,6 +10,7 @@
 
 #include "connstate/harness/json_input.h"
 #include "connstate/harness/reports.h"
+#include "connstate/harness/spec_links.h"
 
 namespace connstate::trace {
 
@@ -44,6 +45,23 @@ std::string join(const std::vector<std::string>& v, const char* sep = " ") {
   return s.empty() ? "-" : s;
 }
 
+// The requirement of docs/spec/ each event-level rule of event_rules.cpp states.
+constexpr std::pair<std::string_view, std::string_view> kEventRuleNotes[] = {
+    {"event.ice-task", "docs/spec/ice-task.md#ice-task.event-order"},
+    {"event.connection-update", "docs/spec/dtls-task.md#dtls-task.no-event-unchanged"},
+    {"event.ice-statechange", "docs/spec/ice-task.md#ice-task.statechange-always"},
+    {"event.dtls-statechange", "docs/spec/dtls-task.md#dtls-task.statechange"},
+    {"close.tasks-abort", "docs/spec/close.md#close.after-close-ignored"},
+    {"close.no-event", "docs/spec/close.md#close.no-events"},
+    {"close.dtls-no-check", "docs/spec/close.md#close.queued-dtls-task"},
+    {"close.states", "docs/spec/close.md#close.states"},
+    {"ice.failed-terminal", "docs/spec/states.md#state.ice.failed"},
+    {"ice.closed-final", "docs/spec/states.md#state.ice.closed"},
+    {"dtls.failed-sticky", "docs/spec/dtls-task.md#dtls-task.failed-sticky"},
+    {"dtls.closed-final", "docs/spec/states.md#state.dtls.closed"},
+    {"event.gathering", "docs/spec/gathering-state.md#gathering.ed-algorithm"},
+};
+
 void append_rule(std::string& out, const RuleRef& r) {
   out += "{\"id\":";
   append_json_string(out, r.id);
@@ -53,6 +71,10 @@ void append_rule(std::string& out, const RuleRef& r) {
   append_json_string(out, r.anchor);
   out += ",\"quote\":";
   append_json_string(out, r.quote);
+  out += ",\"url\":";
+  append_json_string(out, harness::spec_url(r.document, r.anchor));
+  out += ",\"notes\":";
+  append_json_string(out, rule_notes(r));
   out += '}';
 }
 
@@ -143,6 +165,21 @@ std::string verdict_class(Verdict v) {
 }
 
 }  // namespace
+
+std::string rule_notes(const RuleRef& r) {
+  for (const Rule& x : all_rules())
+    if (x.id == r.id) return harness::rule_notes_link(x.rule_id);
+  for (const auto& [id, note] : kEventRuleNotes)
+    if (id == r.id) return std::string(note);
+  return "";
+}
+
+std::vector<std::string> all_rule_notes() {
+  std::vector<std::string> out;
+  for (const RuleRef& r : all_event_rules())
+    if (std::string note = rule_notes(r); !note.empty()) out.push_back(std::move(note));
+  return out;
+}
 
 void append_pc_result_json(std::string& out, const TraceResult& t, const PcResult& r, const std::string& profile) {
   out += "{\"id\":";
@@ -445,7 +482,7 @@ struct Kept {
 class Collector : public TraceSink {
  public:
   // Opens `path` now, so an unwritable report fails before any trace is read.
-  Collector(bool svg, const std::string& path) : svg_(svg) { write_file(path, ""); }
+  Collector(bool svg, const std::string& path) : svg_(svg), report_dir_(directory_of(path)) { write_file(path, ""); }
   void begin(const TraceRunHeader& h) override { header_ = h; }
   void add(const TraceResult& t) override {
     Kept k{t.id, t.file, trace_line(t), t.verdict, t.seconds, {}};
@@ -461,7 +498,15 @@ class Collector : public TraceSink {
   }
 
  protected:
-  static std::string findings_table(const PcResult& r) {
+  // The rule id linked to the published spec, and its docs/spec note (a link relative to the report).
+  std::string rule_link(const RuleRef& rule) const {
+    const std::string url = harness::spec_url(rule.document, rule.anchor);
+    std::string o = url.empty() ? html_escape(rule.id) : "<a href=\"" + html_escape(url) + "\">" + html_escape(rule.id) + "</a>";
+    if (const std::string note = rule_notes(rule); !note.empty())
+      o += " (<a href=\"" + html_escape(harness::notes_href(note, report_dir_, harness::default_cases_dir())) + "\">notes</a>)";
+    return o;
+  }
+  std::string findings_table(const PcResult& r) const {
     if (r.findings.empty()) return "";
     std::string o = "<table class=\"findings\"><tr><th>t_ms</th><th>line</th><th>kind</th><th>event</th><th>expected</th>"
                     "<th>observed</th><th>rule</th><th>details</th></tr>";
@@ -470,7 +515,7 @@ class Collector : public TraceSink {
            "</td><td class=\"num\">" + std::to_string(f.line) + "</td><td>" + std::string(to_string(f.kind)) +
            "</td><td>" + html_escape(f.target + " " + f.event) + "</td><td>" +
            html_escape(f.expected.empty() ? "no event" : f.expected) + "</td><td>" +
-           html_escape(f.observed.empty() ? "nothing" : f.observed) + "</td><td><code>" + html_escape(f.rule.id) +
+           html_escape(f.observed.empty() ? "nothing" : f.observed) + "</td><td><code>" + rule_link(f.rule) +
            "</code><br><q>" + html_escape(f.rule.quote) + "</q></td><td>" + html_escape(f.message) + "</td></tr>";
     }
     o += "</table>";
@@ -478,7 +523,13 @@ class Collector : public TraceSink {
       o += "<p>… " + std::to_string(r.findings_total - r.findings.size()) + " more findings (counted only).</p>";
     return o;
   }
+  static std::string directory_of(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+  }
   bool svg_;
+  std::string report_dir_;
   TraceRunHeader header_;
   std::vector<Kept> kept_;
 };

@@ -2,8 +2,9 @@
 //
 // A case is pure data (see cases/schema/case-file.schema.json and docs/case-format.md):
 // a snapshot (closed flag + transports) or a sequence of steps, the profiles it
-// applies to, its spec citation, and optionally expected values and alternative
-// outcomes. The `pass` answer of a case under a profile is what the reference
+// applies to, its spec citation and the docs/spec/ notes that explain it, the old
+// ids it used to have (aliases, still accepted wherever a case id is), and
+// optionally expected values and alternative outcomes. The `pass` answer of a case under a profile is what the reference
 // computes (expected_outcome); expected values written in a case file are only a
 // cross-check of the reference, done when the suite loads.
 #pragma once
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -69,15 +71,18 @@ struct SequenceStep {
 
 struct Case {
   std::string id;
+  std::vector<std::string> aliases;  // former ids: selecting, expecting or explaining them means this case
   std::string title;
   CaseKind kind = CaseKind::Snapshot;
   std::uint8_t profiles = 0xf;
   std::vector<std::string> tags;
   std::string section;        // e.g. "connection-state"
   std::string section_title;
+  // Empty for generated snapshots: they are cited by the rule rows that decide them under the
+  // profile of the run (reports.h, citation_of).
   std::string spec_document, spec_anchor, spec_quote;
   std::string requirement;
-  std::string digest;
+  std::vector<std::string> see;  // the project's notes on it: "docs/spec/<page>.md#<anchor>"
   std::string file;           // relative to the cases directory ("" for generated cases)
   int line = 0;
   bool generated = false;
@@ -94,6 +99,10 @@ struct Case {
   std::vector<Alternative> alternatives;
 
   bool applies_to(Profile p) const { return (profiles >> static_cast<unsigned>(p)) & 1u; }
+  // Is this case named `name`, by its id or by one of its aliases?
+  bool is_named(std::string_view name) const;
+  // Does the id glob match its id or one of its aliases?
+  bool matches(std::string_view id_glob) const;
 };
 
 // The reference's answer for a case under a profile (the `pass` outcome), and the reason.
@@ -101,6 +110,9 @@ struct ExpectedOutcome {
   ObservedStates snapshot;                 // snapshot cases
   std::vector<StepOutcomeText> steps;      // sequence cases
   std::string reason;                      // rule ids that decided it (snapshot) or the model's note
+  // Snapshot cases: the rules that decided connectionState and iceConnectionState, in that order
+  // (reports quote them and link them to the spec and docs/spec/). Empty for sequences.
+  std::vector<RuleId> rules;
 };
 
 ExpectedOutcome expected_outcome(const Case& c, Profile profile);
@@ -130,6 +142,17 @@ Suite load_suite(const std::string& cases_dir, const LoadOptions& options);
 std::vector<Case> parse_case_file(std::string_view text, const std::string& file_name);
 // Checks a case's written expectations against the reference (FieldError on disagreement).
 void cross_check(const Case& c, const std::string& pointer);
+
+// The case with this id or alias, or nullptr. Ids and aliases are unique across the
+// suite (the loader refuses a file that reuses one), so the answer is unambiguous.
+const Case* find_case(const Suite& suite, std::string_view id_or_alias);
+
+// What a generated case is about, as its title says it:
+// "open PC: checking/new + connected/connected", "t0 added → t0 ICE checking → close()".
+std::string snapshot_title(bool closed, std::span<const TransportState> transports);
+std::string sequence_title(const std::vector<SequenceStep>& steps);
+// Every step the generated sequences (and spec-diff) try over transports t0 and t1.
+std::vector<Step> sequence_alphabet();
 
 void add_exhaustive_suite(std::vector<Case>& out, int max_transports);
 void add_sequence_suite(std::vector<Case>& out, int depth);

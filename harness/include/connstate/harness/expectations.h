@@ -4,7 +4,8 @@
 //    "expectations": {"pcs.completed-single": {"verdict": "fail", "reason": "…", "bug": "https://…"},
 //                     "exhaustive.open.*":   {"verdict": ["fail", "pass"], "reason": "…"}}}
 //
-// A key is a case id or an id glob; the first exact match wins, then the longest glob.
+// A key is a case id or an id glob; the first exact match wins, then the longest glob. A case's
+// aliases (its former ids) match like its id, so files written before a rename keep working.
 // With expectations, a run's exit code reflects only unexpected results.
 #pragma once
 
@@ -27,6 +28,7 @@ class Expectations {
  public:
   static Expectations load(const std::string& path);  // throws InputError
   const Expectation* find(const std::string& case_id) const;
+  const Expectation* find(const Case& c) const;  // by its id or any alias
   const std::vector<Expectation>& entries() const { return entries_; }
   const std::string& path() const { return path_; }
 

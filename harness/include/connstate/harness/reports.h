@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "connstate/harness/runner.h"
 
@@ -24,6 +25,21 @@ std::unique_ptr<ResultSink> make_html_report(const std::string& path);
 // Prints each unexpected result h2spec-style (case id, requirement, spec quote, every
 // acceptable outcome, the actual outcome, the reference's reason), then a summary.
 std::unique_ptr<ResultSink> make_console_report(std::FILE* out, std::size_t max_details);
+
+// What a result cites: the case's spec sentence (for a generated snapshot, the rule that decided
+// connectionState under the run's profile), its published URL, and the docs/spec/ notes on it.
+struct Citation {
+  std::string document, anchor, quote, url;
+  std::vector<std::string> notes;
+};
+Citation citation_of(const CaseResult& r);
+// "connectionState: pcs-2025.connecting — \"None of the previous states apply.\" <url> (docs/spec/…)"
+// for each rule that decided a snapshot result.
+std::vector<std::string> decided_by_lines(const CaseResult& r);
+
+// Escapes text for HTML and makes its URLs and docs/spec/ links clickable (docs/spec/ links relative
+// to `report_dir`, see notes_href in spec_links.h).
+std::string html_linkified(std::string_view text, const std::string& report_dir, const std::string& cases_dir);
 
 std::string html_escape(std::string_view s);
 std::string xml_escape(std::string_view s);

@@ -43,6 +43,7 @@ struct RunHeader {
   bool strict = false;
   std::string expectations_file;
   std::size_t selected = 0;
+  std::string cases_dir;  // where the suite was loaded from: reports link docs/spec/ next to it
 };
 
 struct RunSummary {

@@ -8,7 +8,7 @@
 
 namespace connstate::harness {
 
-// {"rule":"pcs-2025.connecting","anchor":"…","summary":"…","transports":[0,2]}
+// {"rule":"pcs-2025.connecting","anchor":"…","url":"https://…","notes":"docs/spec/…","summary":"…","transports":[0,2]}
 void append_rule_json(std::string& out, RuleId rule, std::uint64_t triggers, bool with_quote);
 // {"connectionState":{…},"iceConnectionState":{…}}
 void append_why_json(std::string& out, const Explanation& x, bool with_quote);

@@ -29,6 +29,12 @@ class TraceSink {
   virtual void end(const TraceRunHeader&, const harness::RunSummary&) {}
 };
 
+// The docs/spec note on a rule a finding cites: a rule of the reference by its id, an event-level
+// rule by the requirement it states ("docs/spec/ice-task.md#ice-task.event-order"); "" if none.
+std::string rule_notes(const RuleRef& r);
+// Every note rule_notes() can give (the link test checks them against docs/spec/).
+std::vector<std::string> all_rule_notes();
+
 // One pc's record of the JSON report.
 void append_pc_result_json(std::string& out, const TraceResult& t, const PcResult& r, const std::string& profile);
 // The h2spec-style text block of one pc (console, JUnit, Markdown).
