@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <set>
 #include <unistd.h>
 
@@ -43,6 +45,67 @@ Suite load(const ArgParser& p) {
 
 Selection selection(const ArgParser& p) { return {p.values("cases"), p.values("tag"), p.values("exclude")}; }
 
+std::string selection_text(const Selection& s) {
+  std::string out;
+  for (const auto& c : s.patterns) out += " --cases '" + c + "'";
+  for (const auto& t : s.tags) out += " --tag '" + t + "'";
+  for (const auto& e : s.exclude) out += " --exclude '" + e + "'";
+  return out.empty() ? out : out.substr(1);
+}
+
+// A filter that selects nothing is a mistake (a typo in a CI job must not be a green build):
+// a pattern or tag that matches no case of the suite, or a selection empty for the profile.
+void check_selection(const Suite& suite, const Selection& sel, Profile profile, std::size_t selected_count) {
+  const std::string hint = "; 'connstate list' shows the case ids, sections and tags";
+  for (const auto& pattern : sel.patterns)
+    if (std::none_of(suite.cases.begin(), suite.cases.end(), [&](const Case& c) { return glob_match(pattern, c.id); }))
+      throw UsageError("--cases '" + pattern + "' matches no case" + hint +
+                       (pattern.starts_with("exhaustive") || pattern.starts_with("seq")
+                            ? " (generated ids depend on --exhaustive and --sequence-depth)"
+                            : ""));
+  for (const auto& tag : sel.tags)
+    if (std::none_of(suite.cases.begin(), suite.cases.end(), [&](const Case& c) {
+          return c.section == tag || std::find(c.tags.begin(), c.tags.end(), tag) != c.tags.end();
+        }))
+      throw UsageError("--tag '" + tag + "' matches no case (neither a tag nor a section)" + hint);
+  if (selected_count == 0)
+    throw UsageError("no case of profile " + std::string(to_string(profile)) + " is selected by " + selection_text(sel) +
+                     hint + " ('connstate list --profile " + std::string(to_string(profile)) + "' for this profile)");
+}
+
+// Whether an expectations key matches some case of the suite (any profile): a key that matches
+// none is a typo or a case that is gone.
+std::function<bool(const Expectation&)> matches_some_case(const Suite& suite) {
+  auto ids = std::make_shared<std::set<std::string_view>>();
+  for (const Case& c : suite.cases) ids->insert(c.id);
+  return [&suite, ids](const Expectation& e) {
+    if (!e.is_glob()) return ids->count(e.key) > 0;
+    return std::any_of(suite.cases.begin(), suite.cases.end(), [&](const Case& c) { return e.matches(c.id); });
+  };
+}
+
+// Warnings go to stderr; what was already printed on stdout comes first.
+void warn(const std::string& text) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "connstate run: warning: %s\n", text.c_str());
+}
+
+// The one block a stack that could not be started gets, instead of one per case.
+void print_start_failure(const std::string& sut, const StackError& e, std::size_t cases) {
+  std::string block = "\nERROR the stack under test could not be started: " + sut + "\n  reason:      " + e.what() + "\n";
+  std::size_t start = 0;
+  while (start < e.evidence.size()) {
+    const std::size_t nl = e.evidence.find('\n', start);
+    block += (start ? "               " : "  evidence:    ") +
+             e.evidence.substr(start, nl == std::string::npos ? std::string::npos : nl - start) + "\n";
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  block += "  every selected case (" + std::to_string(cases) + ") is reported as error; exit code 3\n";
+  std::fputs(block.c_str(), stdout);
+  std::fflush(stdout);
+}
+
 void progress_line(std::size_t done, std::size_t total, double seconds) {
   const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
   const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
@@ -66,6 +129,8 @@ int run(const Args& args) {
                                "else rec-2025)")
       .option("strict", "", "count non-strict results as failures")
       .option("expectations", "FILE", "known results of this stack; only unexpected results fail the run")
+      .option("fail-on-unexpected-pass", "", "with --expectations: a case that passes where the file expects a "
+                                             "failure fails the run too (default: it is reported, and the run passes)")
       .option("report-dir", "DIR", "write results.json, junit.xml, report.md and report.html into DIR")
       .option("json", "FILE", "write the JSON results here (written incrementally)")
       .option("junit", "FILE", "write JUnit XML here")
@@ -76,15 +141,22 @@ int run(const Args& args) {
       .option("exit-zero", "", "exit 0 even with unexpected results (still 2/3 for usage/stack errors)")
       .option("window", "N", "exec: requests in flight (default 64)")
       .option("request-timeout-ms", "MS", "exec: an answer must come within MS (default 5000)")
+      .option("start-timeout-ms", "MS", "exec: the answer to hello must come within MS (default 30000)")
       .option("run-timeout-s", "S", "exec: the whole run must end within S seconds (default: no limit)")
       .option("max-restarts", "N", "exec: restarts after a crash, hang or protocol error (default 5)")
       .option("max-line-bytes", "N", "exec: longest response line accepted (default 1048576)");
   add_selection_options(p);
   p.epilog("SUT: reference:<profile> | plugin:<path.so> (C ABI, harness/include/connstate/plugin.h) |\n"
-           "     exec:<command line> (protocol 1 on stdin/stdout, docs/adapter-protocol.md)\n\n"
+           "     exec:<command line> (run as /bin/sh -c '<command line>': environment assignments,\n"
+           "     'cd DIR && …', quoting and $VARS work; protocol 1 on stdin/stdout, docs/adapter-protocol.md)\n\n"
+           "With --expectations, a case that now passes where the file expects a failure is an unexpected\n"
+           "pass: reported (\"PASS (unexpected: expected fail)\") with the command that updates the file, and\n"
+           "the run still passes unless --fail-on-unexpected-pass. The run warns (stderr and report header)\n"
+           "about TODO reasons, keys that match no case and a file written for another profile.\n\n"
            "exit codes: 0 no unexpected result; 1 unexpected results (including error verdicts from a\n"
-           "misbehaving adapter); 2 bad usage or bad input files (nothing is run); 3 the stack under test\n"
-           "could not be started, or broke more than --max-restarts times (reports are still complete).");
+           "misbehaving adapter); 2 bad usage or bad input files, or a selection (--cases, --tag) that\n"
+           "matches no case (nothing is run); 3 the stack under test could not be started, or broke more\n"
+           "than --max-restarts times (reports are still complete).");
   if (!p.parse(args)) return kExitOk;
   if (!p.positionals().empty()) throw UsageError("unexpected argument '" + p.positionals()[0] + "'");
 
@@ -93,26 +165,30 @@ int run(const Args& args) {
   if (auto v = p.value("window")) so.window = static_cast<std::size_t>(parse_count("window", *v, 1, 65536));
   if (auto v = p.value("request-timeout-ms"))
     so.request_timeout_ms = static_cast<int>(parse_count("request-timeout-ms", *v, 1, 3600000));
+  if (auto v = p.value("start-timeout-ms"))
+    so.start_timeout_ms = static_cast<int>(parse_count("start-timeout-ms", *v, 1, 3600000));
   if (auto v = p.value("run-timeout-s")) so.run_timeout_s = static_cast<int>(parse_count("run-timeout-s", *v, 0, 604800));
   if (auto v = p.value("max-restarts")) so.max_restarts = static_cast<int>(parse_count("max-restarts", *v, 0, 1000));
   if (auto v = p.value("max-line-bytes"))
     so.max_line_bytes = static_cast<std::size_t>(parse_count("max-line-bytes", *v, 64, 1ll << 32));
-  std::unique_ptr<StackUnderTest> stack;
-  std::string start_failure;
   const std::string sut = p.value_or("sut", "reference:" + std::string(to_string(kDefaultProfile)));
+  profile_option(p, kDefaultProfile);  // a bad --profile is a usage error before anything starts
+  std::optional<Expectations> expectations;
+  if (auto f = p.value("expectations")) expectations = Expectations::load(*f);
+  if (p.has("fail-on-unexpected-pass") && !expectations)
+    throw UsageError("--fail-on-unexpected-pass needs --expectations FILE");
+  std::unique_ptr<StackUnderTest> stack;
+  std::optional<StackError> start_failure;
   try {
     stack = make_stack(sut, so);
   } catch (const StackError& e) {
     // Still run, so that every report is complete: each case gets `error` with the reason.
-    start_failure = e.what();
-    std::fprintf(stderr, "connstate run: the stack under test could not be run: %s\n", e.what());
-    stack = make_unavailable_stack(sut, start_failure);
+    start_failure = e;
+    stack = make_unavailable_stack(sut, e);
   }
   const Profile profile = profile_option(p, stack->info().reference_profile.value_or(kDefaultProfile));
-  std::optional<Expectations> expectations;
-  if (auto f = p.value("expectations")) expectations = Expectations::load(*f);
-
   const auto cases = select_cases(suite, selection(p), profile);
+  check_selection(suite, selection(p), profile, cases.size());
   RunHeader header;
   header.tool_version = tool_version();
   header.suite_version = suite.suite_version;
@@ -122,6 +198,10 @@ int run(const Args& args) {
   header.strict = p.has("strict");
   header.expectations_file = p.value_or("expectations", "");
   header.selected = cases.size();
+  header.fail_on_unexpected_pass = p.has("fail-on-unexpected-pass");
+  if (expectations) header.warnings = review_expectations(*expectations, header.profile, matches_some_case(suite), "no case");
+  for (const auto& w : header.warnings) warn(w);
+  if (start_failure) print_start_failure(sut, *start_failure, cases.size());
 
   std::vector<std::unique_ptr<ResultSink>> sinks;
   std::string json = p.value_or("json", ""), junit = p.value_or("junit", ""), md = p.value_or("markdown", ""),
@@ -135,6 +215,7 @@ int run(const Args& args) {
     if (md.empty()) md = (fs::path(*dir) / "report.md").string();
     if (html.empty()) html = (fs::path(*dir) / "report.html").string();
   }
+  header.results_file = json;
   try {
     if (!json.empty()) sinks.push_back(make_json_report(json));
     if (!junit.empty()) sinks.push_back(make_junit_report(junit));
@@ -146,7 +227,8 @@ int run(const Args& args) {
   const bool quiet = p.has("quiet");
   const std::size_t max_details =
       static_cast<std::size_t>(parse_count("max-details", p.value_or("max-details", "20"), 0, 1000000));
-  sinks.push_back(make_console_report(stdout, quiet ? 0 : max_details));
+  // A stack that could not start got its one block above: no block per case.
+  sinks.push_back(make_console_report(stdout, quiet || start_failure ? 0 : max_details));
   std::vector<ResultSink*> raw;
   for (auto& s : sinks) raw.push_back(s.get());
 
@@ -154,6 +236,7 @@ int run(const Args& args) {
   ro.profile = profile;
   ro.strict = header.strict;
   ro.expectations = expectations ? &*expectations : nullptr;
+  ro.fail_on_unexpected_pass = header.fail_on_unexpected_pass;
   ro.stop = &g_stop;
   if (!quiet && isatty(fileno(stderr))) {
     const auto start = std::chrono::steady_clock::now();
@@ -167,15 +250,20 @@ int run(const Args& args) {
   try {
     summary = run_cases(cases, *stack, ro, header, raw);
   } catch (const StackError& e) {
+    std::fflush(stdout);
     std::fprintf(stderr, "connstate run: the stack under test could not be run: %s\n", e.what());
     return kExitStackError;
   }
   for (const auto& [path, what] : {std::pair{json, "JSON"}, {junit, "JUnit"}, {md, "Markdown"}, {html, "HTML"}})
     if (!path.empty() && !quiet) std::printf("  %s report: %s\n", what, path.c_str());
-  if (!start_failure.empty()) return kExitStackError;
+  std::fflush(stdout);
+  if (start_failure) {
+    std::fprintf(stderr, "connstate run: the stack under test could not be started (see above); exit code 3\n");
+    return kExitStackError;
+  }
   if (stack->gave_up()) {
     std::fprintf(stderr, "connstate run: the stack under test broke too often and was given up on; the remaining "
-                         "cases are errors (see the reports)\n");
+                         "cases are errors (see the reports); exit code 3\n");
     return kExitStackError;
   }
   if (summary.interrupted) return kExitUnexpected;
