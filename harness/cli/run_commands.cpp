@@ -199,7 +199,11 @@ int run(const Args& args) {
   header.expectations_file = p.value_or("expectations", "");
   header.selected = cases.size();
   header.fail_on_unexpected_pass = p.has("fail-on-unexpected-pass");
-  if (expectations) header.warnings = review_expectations(*expectations, header.profile, matches_some_case(suite), "no case");
+  if (expectations) {
+    header.warnings = review_expectations(*expectations, header.profile);
+    if (std::string w = unmatched_keys_warning(*expectations, matches_some_case(suite), "no case"); !w.empty())
+      header.warnings.push_back(std::move(w));
+  }
   for (const auto& w : header.warnings) warn(w);
   if (start_failure) print_start_failure(sut, *start_failure, cases.size());
 
@@ -320,27 +324,61 @@ int list(const Args& args) {
   return kExitOk;
 }
 
+namespace {
+
+// One result of a results file, for `expectations update`.
+struct Outcome {
+  std::string id;
+  Verdict verdict;
+  const Expectation* kept_glob = nullptr;  // an existing glob that still covers it
+  const Expectation* old_entry = nullptr;  // the existing exact entry for this id
+};
+
+// Where an id may be cut for a glob: after each '.', '/' or '#' ("ice.order-failed" -> "ice.").
+std::vector<std::string> group_prefixes(const std::string& id) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i + 1 < id.size(); ++i)
+    if (id[i] == '.' || id[i] == '/' || id[i] == '#') out.push_back(id.substr(0, i + 1));
+  return out;
+}
+
+std::string entry_line(const std::string& key, const std::vector<Verdict>& verdicts, const std::string& reason,
+                       const std::string& bug) {
+  std::string v;
+  for (Verdict x : verdicts) v += (v.empty() ? "" : ", ") + json_string(to_string(x));
+  std::string line = "    " + json_string(key) + ": {\"verdict\": " + (verdicts.size() == 1 ? v : "[" + v + "]") +
+                     ", \"reason\": " + json_string(reason);
+  if (!bug.empty()) line += ", \"bug\": " + json_string(bug);
+  return line + "}";
+}
+
+}  // namespace
+
 int expectations(const Args& args) {
-  ArgParser p("connstate expectations", "connstate expectations update RESULTS.json [-o FILE] [--stack NAME]",
-              "Writes (or refreshes) an expectations file from a results file: one entry for every case\n"
-              "whose verdict was not pass. Reasons already in the output file are kept; an id glob of that\n"
-              "file that still covers a result (with that verdict) is kept instead of exact entries; new\n"
-              "entries get a placeholder reason to fill in.");
+  ArgParser p("connstate expectations", "connstate expectations update RESULTS.json [-o FILE]",
+              "Writes (or refreshes) an expectations file from a results file (connstate run --json, or\n"
+              "check-trace --json): an entry for every result whose verdict was not pass, and the profile of\n"
+              "the run (a run with another profile warns).\n\n"
+              "Groups: where every result under an id prefix has the same verdict (and, when refreshing, the\n"
+              "same reason), one glob covers them: the prefix ends at a '.', '/' or '#', holds at least two\n"
+              "results, and the shortest such prefix wins; e.g. when every exhaustive.closed.* case fails,\n"
+              "the file says \"exhaustive.closed.*\": fail. Any other result is its own entry. Keys are sorted.\n\n"
+              "Refreshing (-o FILE that exists): reasons and bug links of entries kept are kept; an existing\n"
+              "glob that still covers a result with one of its verdicts is kept as it is; new entries get the\n"
+              "reason \"TODO: …\", which every run warns about until it is filled in.");
   p.option("o", "FILE", "the expectations file to write (default: stdout); existing entries' reasons are kept")
       .positional("update", "the action (the only one)")
-      .positional("RESULTS.json", "a results file from 'connstate run --json'");
+      .positional("RESULTS.json", "a results file from 'connstate run --json' or 'connstate check-trace --json'");
   if (!p.parse(args)) return kExitOk;
   const auto& pos = p.positionals();
   if (pos.size() != 2 || pos[0] != "update") throw UsageError("usage: connstate expectations update RESULTS.json [-o FILE]");
   const std::string text = read_file(pos[1]);
   const json::value doc = parse_document(text, pos[1]);
-  // Entries of the existing file: exact ids keep their reasons; globs stay as long as they still
-  // cover some result with one of their verdicts, and then no exact entry is added for what they cover.
   const std::string out_path = p.value_or("o", "");
   std::optional<Expectations> existing;
   if (!out_path.empty() && fs::exists(out_path)) existing = Expectations::load(out_path);
   std::string stack, profile;
-  std::vector<std::pair<std::string, std::string>> entries;  // id, verdict
+  std::vector<Outcome> outcomes;
   try {
     const json::object& o = as_object(doc, "");
     const json::object& h = as_object(require(o, "header", ""), "/header");
@@ -351,40 +389,79 @@ int expectations(const Args& args) {
       const std::string at = pointer_join("/results", i);
       const json::object& r = as_object(results[i], at);
       const std::string verdict = require_string(r, "verdict", at);
-      if (!parse_verdict(verdict)) throw FieldError(pointer_join(at, "verdict"), "unknown verdict " + verdict);
-      if (verdict != "pass") entries.emplace_back(require_string(r, "id", at), verdict);
+      const auto v = parse_verdict(verdict);
+      if (!v) throw FieldError(pointer_join(at, "verdict"), "unknown verdict " + verdict);
+      outcomes.push_back({require_string(r, "id", at), *v});
     }
   } catch (const FieldError& e) {
     const Position pos2 = locate(text, e.pointer);
     throw InputError(pos[1], pos2.line, pos2.column, e.what());
   }
-  std::vector<std::string> lines;
-  std::set<std::string> kept_globs;
-  for (const auto& [id, verdict] : entries) {
-    const Expectation* e = existing ? existing->find(id) : nullptr;
-    const bool covered = e && std::find(e->verdicts.begin(), e->verdicts.end(), *parse_verdict(verdict)) != e->verdicts.end();
-    if (covered && e->key != id) {
-      kept_globs.insert(e->key);
-      continue;
-    }
-    std::string line = "    " + json_string(id) + ": {\"verdict\": " + json_string(verdict) + ", \"reason\": " +
-                       json_string(e && e->key == id ? e->reason : "TODO: explain why (spec says X, stack does Y)");
-    if (e && e->key == id && !e->bug.empty()) line += ", \"bug\": " + json_string(e->bug);
-    lines.push_back(line + "}");
-  }
-  if (existing) {
-    for (const auto& e : existing->entries()) {
-      if (!kept_globs.count(e.key)) continue;
-      std::string verdicts;
-      for (Verdict v : e.verdicts) verdicts += (verdicts.empty() ? "" : ", ") + json_string(to_string(v));
-      std::string line = "    " + json_string(e.key) + ": {\"verdict\": [" + verdicts + "], \"reason\": " + json_string(e.reason);
-      if (!e.bug.empty()) line += ", \"bug\": " + json_string(e.bug);
-      lines.push_back(line + "}");
+
+  std::set<const Expectation*> kept_globs;
+  for (Outcome& r : outcomes) {
+    if (r.verdict == Verdict::Pass || !existing) continue;
+    const Expectation* e = existing->find(r.id);
+    if (e && e->is_glob() && e->lists(r.verdict)) {
+      r.kept_glob = e;
+      kept_globs.insert(e);
+    } else if (e && !e->is_glob()) {
+      r.old_entry = e;
     }
   }
+  // A prefix can be one glob when every result under it is a new (not glob-covered) non-pass
+  // result with one verdict and one old reason.
+  struct Group {
+    std::size_t count = 0;
+    bool uniform = true;
+    Verdict verdict = Verdict::Pass;
+    const Expectation* old_entry = nullptr;
+  };
+  std::map<std::string, Group> groups;
+  auto same_reason = [](const Expectation* a, const Expectation* b) {
+    return a == b || (a && b && a->reason == b->reason && a->bug == b->bug);
+  };
+  for (const Outcome& r : outcomes) {
+    const bool candidate = r.verdict != Verdict::Pass && !r.kept_glob;
+    for (const std::string& prefix : group_prefixes(r.id)) {
+      Group& g = groups[prefix];
+      if (!candidate || (g.count && (g.verdict != r.verdict || !same_reason(g.old_entry, r.old_entry))))
+        g.uniform = false;
+      if (!g.count) {
+        g.verdict = r.verdict;
+        g.old_entry = r.old_entry;
+      }
+      ++g.count;
+    }
+  }
+  const std::string todo = "TODO: explain why (spec says X, stack does Y)";
+  std::map<std::string, std::string> lines;  // key -> line, sorted by key
+  std::size_t in_globs = 0, todo_count = 0;
+  for (const Outcome& r : outcomes) {
+    if (r.verdict == Verdict::Pass || r.kept_glob) continue;
+    std::string key = r.id;
+    for (const std::string& prefix : group_prefixes(r.id)) {
+      const Group& g = groups.at(prefix);
+      if (g.uniform && g.count >= 2) {
+        key = prefix + "*";
+        ++in_globs;
+        break;
+      }
+    }
+    if (lines.count(key)) continue;
+    const std::string reason = r.old_entry ? r.old_entry->reason : todo;
+    todo_count += reason == todo;
+    lines[key] = entry_line(key, {r.verdict}, reason, r.old_entry ? r.old_entry->bug : "");
+  }
+  for (const Expectation* e : kept_globs) lines[e->key] = entry_line(e->key, e->verdicts, e->reason, e->bug);
+
   std::string o = "{\n  \"stack\": " + json_string(stack) + ",\n  \"profile\": " + json_string(profile) +
                   ",\n  \"expectations\": {";
-  for (std::size_t i = 0; i < lines.size(); ++i) o += std::string(i ? "," : "") + "\n" + lines[i];
+  bool first = true;
+  for (const auto& [key, line] : lines) {
+    o += std::string(first ? "" : ",") + "\n" + line;
+    first = false;
+  }
   o += "\n  }\n}\n";
   if (out_path.empty()) {
     std::fputs(o.c_str(), stdout);
@@ -393,9 +470,11 @@ int expectations(const Args& args) {
     if (!f) throw UsageError("cannot write " + out_path);
     std::fputs(o.c_str(), f);
     std::fclose(f);
-    std::fprintf(stderr, "wrote %zu expectations to %s (%zu globs kept)\n", lines.size(), out_path.c_str(),
-                 kept_globs.size());
   }
+  std::fprintf(stderr, "%s %zu expectation(s) (%zu result(s) under new globs, %zu existing glob(s) kept) for profile %s%s\n",
+               out_path.empty() ? "wrote" : ("wrote " + out_path + ":").c_str(), lines.size(), in_globs,
+               kept_globs.size(), profile.c_str(),
+               todo_count ? ("; " + std::to_string(todo_count) + " reason(s) are TODO: fill them in").c_str() : "");
   return kExitOk;
 }
 

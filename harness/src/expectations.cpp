@@ -46,6 +46,10 @@ Expectations Expectations::load(const std::string& path) {
     const Position pos = locate(text, e.pointer);
     throw InputError(path, pos.line, pos.column, e.what());
   }
+  for (std::size_t i = 0; i < out.entries_.size(); ++i) {
+    if (out.entries_[i].is_glob()) out.globs_.push_back(i);
+    else out.exact_.emplace(out.entries_[i].key, i);
+  }
   return out;
 }
 
@@ -66,11 +70,11 @@ const Expectation* Expectations::find(const std::string& id) const { return find
 
 const Expectation* Expectations::find_any(std::span<const std::string> ids) const {
   for (const auto& id : ids)
-    for (const auto& e : entries_)
-      if (!e.is_glob() && e.key == id) return &e;
+    if (auto it = exact_.find(id); it != exact_.end()) return &entries_[it->second];
   const Expectation* best = nullptr;
-  for (const auto& e : entries_) {
-    if (!e.is_glob() || (best && e.key.size() <= best->key.size())) continue;
+  for (std::size_t index : globs_) {
+    const Expectation& e = entries_[index];
+    if (best && e.key.size() <= best->key.size()) continue;
     for (const auto& id : ids)
       if (glob_match(e.key, id)) {
         best = &e;
@@ -90,33 +94,39 @@ bool is_unexpected_pass(Verdict verdict, const Expectation* e, bool strict) {
   return verdict == Verdict::Pass || verdict == Verdict::Informational || (!strict && verdict == Verdict::NonStrict);
 }
 
-std::vector<std::string> review_expectations(const Expectations& e, std::string_view run_profile,
-                                             const std::function<bool(const Expectation&)>& matches,
-                                             std::string_view nothing) {
-  constexpr std::size_t kNamed = 5;  // keys named per warning; the rest are counted
+namespace {
+// "a, b, c, … (7 more)"
+std::string some_keys(const std::vector<std::string>& keys) {
+  constexpr std::size_t kNamed = 5;
+  std::string s;
+  for (std::size_t i = 0; i < keys.size() && i < kNamed; ++i) s += (i ? ", " : "") + keys[i];
+  if (keys.size() > kNamed) s += ", … (" + std::to_string(keys.size() - kNamed) + " more)";
+  return s;
+}
+}  // namespace
+
+std::vector<std::string> review_expectations(const Expectations& e, std::string_view run_profile) {
   std::vector<std::string> out;
-  const std::string file = e.path();
   if (!run_profile.empty() && !e.profile().empty() && e.profile() != run_profile)
-    out.push_back(file + " was written for profile " + e.profile() + ", but this run checks profile " +
-                  std::string(run_profile) + ": its verdicts may not apply (write one file per profile)");
-  std::vector<std::string> todo, unmatched;
-  for (const auto& x : e.entries()) {
+    out.push_back(e.path() + " was written for profile " + e.profile() + ", but this run checks profile " +
+                  std::string(run_profile) + ": its verdicts may not apply (keep one file per profile)");
+  std::vector<std::string> todo;
+  for (const auto& x : e.entries())
     if (x.reason_is_todo()) todo.push_back(x.key);
-    if (!matches(x)) unmatched.push_back(x.key);
-  }
-  auto named = [&](const std::vector<std::string>& keys) {
-    std::string s;
-    for (std::size_t i = 0; i < keys.size() && i < kNamed; ++i) s += (i ? ", " : "") + keys[i];
-    if (keys.size() > kNamed) s += ", … (" + std::to_string(keys.size() - kNamed) + " more)";
-    return s;
-  };
   if (!todo.empty())
-    out.push_back(file + ": " + std::to_string(todo.size()) + " expectation(s) still have a TODO reason (" +
-                  named(todo) + "): say why the stack differs, so the file documents it");
-  if (!unmatched.empty())
-    out.push_back(file + ": " + std::to_string(unmatched.size()) + " key(s) match " + std::string(nothing) + " (" +
-                  named(unmatched) + "): a typo, or a case that no longer exists; they are ignored");
+    out.push_back(e.path() + ": " + std::to_string(todo.size()) + " expectation(s) still have a TODO reason (" +
+                  some_keys(todo) + "): say why the stack differs, so that the file documents it");
   return out;
+}
+
+std::string unmatched_keys_warning(const Expectations& e, const std::function<bool(const Expectation&)>& matches,
+                                   std::string_view nothing) {
+  std::vector<std::string> unmatched;
+  for (const auto& x : e.entries())
+    if (!matches(x)) unmatched.push_back(x.key);
+  if (unmatched.empty()) return "";
+  return e.path() + ": " + std::to_string(unmatched.size()) + " key(s) match " + std::string(nothing) + " (" +
+         some_keys(unmatched) + "): a typo, or something that no longer exists; they are ignored";
 }
 
 }  // namespace connstate::harness

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "connstate/harness/cases.h"
@@ -55,6 +56,8 @@ class Expectations {
  private:
   std::string path_, profile_, stack_;
   std::vector<Expectation> entries_;
+  std::unordered_map<std::string, std::size_t> exact_;  // key -> entry, for the keys without a wildcard
+  std::vector<std::size_t> globs_;                      // entries whose key has a wildcard
 };
 
 // Is `verdict` unexpected? Without an entry, fail and error are (and non-strict under --strict).
@@ -63,11 +66,12 @@ bool is_unexpected(Verdict verdict, const Expectation* e, bool strict);
 // strict) that the entry does not list, so the expectation is out of date?
 bool is_unexpected_pass(Verdict verdict, const Expectation* e, bool strict);
 
-// What a run should warn about in an expectations file: TODO reasons, keys for which `matches`
-// finds nothing (what "nothing" is, `nothing` says: "no case", "no given trace"), and a file
-// written for another profile than `run_profile` (skipped when `run_profile` is empty).
-std::vector<std::string> review_expectations(const Expectations& e, std::string_view run_profile,
-                                             const std::function<bool(const Expectation&)>& matches,
-                                             std::string_view nothing);
+// What a run should warn about in an expectations file: a file written for another profile than
+// `run_profile`, and TODO reasons.
+std::vector<std::string> review_expectations(const Expectations& e, std::string_view run_profile);
+// The warning about keys for which `matches` finds nothing ("" when there are none); `nothing`
+// says what they did not match: "no case", "no given trace".
+std::string unmatched_keys_warning(const Expectations& e, const std::function<bool(const Expectation&)>& matches,
+                                   std::string_view nothing);
 
 }  // namespace connstate::harness
