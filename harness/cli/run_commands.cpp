@@ -29,19 +29,11 @@ extern "C" void on_signal(int) { g_stop = true; }
 void add_selection_options(ArgParser& p) {
   p.option("cases", "PATTERN", "select case ids by glob, e.g. 'pcs.*' or 'exhaustive.open.*'", true)
       .option("tag", "T", "select cases with tag or section T", true)
-      .option("exclude", "PATTERN", "leave out case ids matching the glob", true)
-      .option("exhaustive", "N", "generated snapshots of at most N transports (0-4, default 3)")
-      .option("sequence-depth", "N", "generated step sequences of length N over 2 transports (0-6, default 4)")
-      .option("cases-dir", "DIR", "case files (default: $CONNSTATE_CASES_DIR, the installed suite or the source tree)");
+      .option("exclude", "PATTERN", "leave out case ids matching the glob", true);
+  add_suite_options(p);
 }
 
-Suite load(const ArgParser& p) {
-  LoadOptions lo;
-  if (auto v = p.value("exhaustive")) lo.exhaustive_depth = static_cast<int>(parse_count("exhaustive", *v, 0, 4));
-  if (auto v = p.value("sequence-depth"))
-    lo.sequence_depth = static_cast<int>(parse_count("sequence-depth", *v, 0, 6));
-  return load_suite(p.value_or("cases-dir", default_cases_dir()), lo);
-}
+Suite load(const ArgParser& p) { return load_suite_from(p); }
 
 Selection selection(const ArgParser& p) { return {p.values("cases"), p.values("tag"), p.values("exclude")}; }
 
@@ -115,6 +107,20 @@ void progress_line(std::size_t done, std::size_t total, double seconds) {
 }
 
 }  // namespace
+
+void add_suite_options(ArgParser& p) {
+  p.option("exhaustive", "N", "generated snapshots of at most N transports (0-4, default 3)")
+      .option("sequence-depth", "N", "generated step sequences of length N over 2 transports (0-6, default 4)")
+      .option("cases-dir", "DIR", "case files (default: $CONNSTATE_CASES_DIR, the installed suite or the source tree)");
+}
+
+Suite load_suite_from(const ArgParser& p) {
+  LoadOptions lo;
+  if (auto v = p.value("exhaustive")) lo.exhaustive_depth = static_cast<int>(parse_count("exhaustive", *v, 0, 4));
+  if (auto v = p.value("sequence-depth"))
+    lo.sequence_depth = static_cast<int>(parse_count("sequence-depth", *v, 0, 6));
+  return load_suite(p.value_or("cases-dir", default_cases_dir()), lo);
+}
 
 int run(const Args& args) {
   ArgParser p("connstate run",

@@ -673,3 +673,13 @@ bool glob_match(std::string_view pattern, std::string_view text) {
 }
 
 }  // namespace connstate::harness
+
+namespace connstate::harness {
+
+const Case* find_case(const Suite& suite, std::string_view id) {
+  for (const Case& c : suite.cases)
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+}  // namespace connstate::harness

@@ -140,6 +140,10 @@ std::string default_cases_dir();
 // A stable hash (FNV-1a 64, hex) of the given files' names and contents.
 std::string hash_files(const std::vector<std::string>& paths, const std::string& root);
 
+// The case with this id (nullptr: none). Every lookup of a case by a user-given id goes
+// through here.
+const Case* find_case(const Suite& suite, std::string_view id);
+
 // Case-id glob: '*' any run, '?' one character.
 bool glob_match(std::string_view pattern, std::string_view text);
 
