@@ -4,6 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "connstate/harness/args.h"
+#include "connstate/harness/cases.h"
+
 namespace connstate::cli {
 
 using Args = std::vector<std::string>;
@@ -13,6 +16,11 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitUnexpected = 1;
 inline constexpr int kExitUsage = 2;       // bad usage or bad input files
 inline constexpr int kExitStackError = 3;  // the stack under test could not be run
+
+// The options that choose the suite (--exhaustive, --sequence-depth, --cases-dir), and loading it
+// (run_commands.cpp).
+void add_suite_options(harness::ArgParser& p);
+harness::Suite load_suite_from(const harness::ArgParser& p);
 
 int eval(const Args& args);
 int profiles(const Args& args);

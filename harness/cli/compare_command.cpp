@@ -271,7 +271,7 @@ int compare(const Args& args) {
         stack = make_stack(sc.sut, sc.options);
       } catch (const StackError& e) {
         col.error = e.what();
-        stack = make_unavailable_stack(sc.sut, e.what());
+        stack = make_unavailable_stack(sc.sut, e);
       }
       std::optional<Expectations> ex;
       if (!sc.expectations.empty()) ex = Expectations::load((cfg.dir / sc.expectations).string());

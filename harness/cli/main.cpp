@@ -22,7 +22,7 @@ const Command kCommands[] = {
     {"run", connstate::cli::run, "run the conformance cases against a stack and write reports"},
     {"list", connstate::cli::list, "list the cases (ids, titles, tags); --dry-run counts them"},
     {"eval", connstate::cli::eval, "evaluate snapshots (JSON lines on stdin) with the reference"},
-    {"explain", connstate::cli::explain, "show how the reference derives the states of one snapshot"},
+    {"explain", connstate::cli::explain, "show the reference's reasoning for a snapshot or for a case (by id)"},
     {"profiles", connstate::cli::profiles, "list the spec profiles"},
     {"spec-diff", connstate::cli::spec_diff, "where two profiles disagree, what they leave undefined, unused rules"},
     {"expectations", connstate::cli::expectations, "write or refresh an expectations file from results"},
@@ -41,8 +41,8 @@ void usage(std::FILE* to) {
   for (const auto& c : kCommands) std::fprintf(to, "  %-14s %s\n", c.name, c.summary);
   std::fprintf(to, "\n'connstate COMMAND --help' describes each command.\n"
                    "'connstate --version' prints the tool version, the suite version and the profiles.\n\n"
-                   "exit codes: 0 no unexpected result; 1 unexpected results (failures); 2 bad usage or bad\n"
-                   "input files; 3 the stack under test could not be run.\n");
+                   "exit codes: 0 no unexpected result; 1 unexpected results (failures); 2 bad usage, bad\n"
+                   "input files, or a case selection that matches nothing; 3 the stack under test could not be run.\n");
 }
 
 }  // namespace

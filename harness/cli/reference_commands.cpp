@@ -111,19 +111,66 @@ int profiles(const Args& args) {
   return kExitOk;
 }
 
+namespace {
+
+int explain_case(const ArgParser& p, const std::string& id) {
+  const Suite suite = load_suite_from(p);
+  const Case* c = find_case(suite, id);
+  if (!c)
+    throw UsageError("no case '" + id + "' (a transport is written ICE/DTLS; 'connstate list' shows the case ids" +
+                     (id.starts_with("exhaustive.") || id.starts_with("seq.")
+                          ? "; a generated id needs the --exhaustive / --sequence-depth it was generated with)"
+                          : ")"));
+  if (p.has("closed")) throw UsageError("--closed is for the snapshot form; the case says whether it is closed");
+  std::vector<Profile> profiles;
+  if (p.has("all-profiles")) {
+    for (const auto& i : kProfiles)
+      if (c->applies_to(i.profile)) profiles.push_back(i.profile);
+  } else if (p.has("profile")) {
+    const Profile profile = profile_option(p, kDefaultProfile);
+    if (!c->applies_to(profile))
+      throw UsageError("case '" + id + "' does not apply to profile " + std::string(to_string(profile)));
+    profiles.push_back(profile);
+  } else {
+    Profile profile = kDefaultProfile;
+    for (const auto& i : kProfiles)
+      if (!c->applies_to(profile) && c->applies_to(i.profile)) profile = i.profile;
+    profiles.push_back(profile);
+  }
+  for (std::size_t i = 0; i < profiles.size(); ++i)
+    std::fputs(((i ? "\n" : "") + explain_case_text(*c, profiles[i])).c_str(), stdout);
+  return kExitOk;
+}
+
+}  // namespace
+
 int explain(const Args& args) {
-  ArgParser p("connstate explain", "connstate explain [--profile ID] [--closed] ICE/DTLS [ICE/DTLS ...]",
-              "Prints how the reference derives iceConnectionState and connectionState for one snapshot:\n"
-              "the deciding rule of each, its spec anchor and quote, and the transports that triggered it.\n"
-              "Example: connstate explain --profile rec-2025 completed/connected");
+  ArgParser p("connstate explain",
+              "connstate explain [--profile ID] [--closed] ICE/DTLS [ICE/DTLS ...]\n"
+              "       connstate explain [--profile ID] CASE-ID",
+              "With transports: prints how the reference derives iceConnectionState and connectionState for\n"
+              "one snapshot: the deciding rule of each, its spec anchor and quote, and the transports that\n"
+              "triggered it. Example: connstate explain --profile rec-2025 completed/connected\n\n"
+              "With a case id (as a report names it): prints the case (title, spec citation, inputs) and the\n"
+              "reference's reasoning: for a snapshot the derivation above; for a sequence, step by step, each\n"
+              "event with why it fired, each aggregate that did not change and the rule that kept it, the\n"
+              "states afterwards, and the other acceptable outcomes. Example:\n"
+              "  connstate explain close.no-event-from-connected\n"
+              "Without --profile a case is explained under rec-2025, or its first profile if rec-2025 does\n"
+              "not apply. Generated ids (exhaustive.*, seq.*) need the suite options they were run with.");
   p.option("profile", "ID", "spec profile (default rec-2025)")
-      .option("closed", "", "the peer connection is closed")
-      .option("all-profiles", "", "explain under every profile")
+      .option("closed", "", "the peer connection is closed (snapshot form)")
+      .option("all-profiles", "", "explain under every profile (every profile of the case, for a case id)")
       .positional("ICE/DTLS", "one transport: ICE state / DTLS state, e.g. connected/new; append +sctp for an "
-                              "SCTP-only transport");
+                              "SCTP-only transport")
+      .positional("CASE-ID", "a case id, e.g. ice.order-failed");
+  add_suite_options(p);
   if (!p.parse(args)) return kExitOk;
+  const auto& pos = p.positionals();
+  if (pos.empty()) throw UsageError("give transports (ICE/DTLS ...) or a case id (see --help)");
+  if (pos.size() == 1 && pos[0].find('/') == std::string::npos) return explain_case(p, pos[0]);
   std::vector<TransportState> transports;
-  for (const std::string& a : p.positionals()) {
+  for (const std::string& a : pos) {
     std::string text = a;
     TransportState t;
     if (text.size() > 5 && text.ends_with("+sctp")) {

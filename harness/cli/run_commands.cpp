@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <set>
 #include <unistd.h>
 
@@ -27,21 +29,77 @@ extern "C" void on_signal(int) { g_stop = true; }
 void add_selection_options(ArgParser& p) {
   p.option("cases", "PATTERN", "select case ids by glob, e.g. 'pcs.*' or 'exhaustive.open.*'", true)
       .option("tag", "T", "select cases with tag or section T", true)
-      .option("exclude", "PATTERN", "leave out case ids matching the glob", true)
-      .option("exhaustive", "N", "generated snapshots of at most N transports (0-4, default 3)")
-      .option("sequence-depth", "N", "generated step sequences of length N over 2 transports (0-6, default 4)")
-      .option("cases-dir", "DIR", "case files (default: $CONNSTATE_CASES_DIR, the installed suite or the source tree)");
+      .option("exclude", "PATTERN", "leave out case ids matching the glob", true);
+  add_suite_options(p);
 }
 
-Suite load(const ArgParser& p) {
-  LoadOptions lo;
-  if (auto v = p.value("exhaustive")) lo.exhaustive_depth = static_cast<int>(parse_count("exhaustive", *v, 0, 4));
-  if (auto v = p.value("sequence-depth"))
-    lo.sequence_depth = static_cast<int>(parse_count("sequence-depth", *v, 0, 6));
-  return load_suite(p.value_or("cases-dir", default_cases_dir()), lo);
-}
+Suite load(const ArgParser& p) { return load_suite_from(p); }
 
 Selection selection(const ArgParser& p) { return {p.values("cases"), p.values("tag"), p.values("exclude")}; }
+
+std::string selection_text(const Selection& s) {
+  std::string out;
+  for (const auto& c : s.patterns) out += " --cases '" + c + "'";
+  for (const auto& t : s.tags) out += " --tag '" + t + "'";
+  for (const auto& e : s.exclude) out += " --exclude '" + e + "'";
+  return out.empty() ? out : out.substr(1);
+}
+
+// A filter that selects nothing is a mistake (a typo in a CI job must not be a green build):
+// a pattern or tag that matches no case of the suite, or a selection empty for the profile.
+void check_selection(const Suite& suite, const Selection& sel, Profile profile, std::size_t selected_count) {
+  const std::string hint = "; 'connstate list' shows the case ids, sections and tags";
+  for (const auto& pattern : sel.patterns)
+    if (std::none_of(suite.cases.begin(), suite.cases.end(), [&](const Case& c) { return c.matches(pattern); }))
+      throw UsageError("--cases '" + pattern + "' matches no case" + hint +
+                       (pattern.starts_with("exhaustive") || pattern.starts_with("seq")
+                            ? " (generated ids depend on --exhaustive and --sequence-depth)"
+                            : ""));
+  for (const auto& tag : sel.tags)
+    if (std::none_of(suite.cases.begin(), suite.cases.end(), [&](const Case& c) {
+          return c.section == tag || std::find(c.tags.begin(), c.tags.end(), tag) != c.tags.end();
+        }))
+      throw UsageError("--tag '" + tag + "' matches no case (neither a tag nor a section)" + hint);
+  if (selected_count == 0)
+    throw UsageError("no case of profile " + std::string(to_string(profile)) + " is selected by " + selection_text(sel) +
+                     hint + " ('connstate list --profile " + std::string(to_string(profile)) + "' for this profile)");
+}
+
+// Whether an expectations key matches some case of the suite (any profile): a key that matches
+// none is a typo or a case that is gone.
+std::function<bool(const Expectation&)> matches_some_case(const Suite& suite) {
+  auto ids = std::make_shared<std::set<std::string_view>>();
+  for (const Case& c : suite.cases) {
+    ids->insert(c.id);
+    ids->insert(c.aliases.begin(), c.aliases.end());
+  }
+  return [&suite, ids](const Expectation& e) {
+    if (!e.is_glob()) return ids->count(e.key) > 0;
+    return std::any_of(suite.cases.begin(), suite.cases.end(), [&](const Case& c) { return c.matches(e.key); });
+  };
+}
+
+// Warnings go to stderr; what was already printed on stdout comes first.
+void warn(const std::string& text) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "connstate run: warning: %s\n", text.c_str());
+}
+
+// The one block a stack that could not be started gets, instead of one per case.
+void print_start_failure(const std::string& sut, const StackError& e, std::size_t cases) {
+  std::string block = "\nERROR the stack under test could not be started: " + sut + "\n  reason:      " + e.what() + "\n";
+  std::size_t start = 0;
+  while (start < e.evidence.size()) {
+    const std::size_t nl = e.evidence.find('\n', start);
+    block += (start ? "               " : "  evidence:    ") +
+             e.evidence.substr(start, nl == std::string::npos ? std::string::npos : nl - start) + "\n";
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  block += "  every selected case (" + std::to_string(cases) + ") is reported as error; exit code 3\n";
+  std::fputs(block.c_str(), stdout);
+  std::fflush(stdout);
+}
 
 void progress_line(std::size_t done, std::size_t total, double seconds) {
   const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
@@ -52,6 +110,20 @@ void progress_line(std::size_t done, std::size_t total, double seconds) {
 }
 
 }  // namespace
+
+void add_suite_options(ArgParser& p) {
+  p.option("exhaustive", "N", "generated snapshots of at most N transports (0-4, default 3)")
+      .option("sequence-depth", "N", "generated step sequences of length N over 2 transports (0-6, default 4)")
+      .option("cases-dir", "DIR", "case files (default: $CONNSTATE_CASES_DIR, the installed suite or the source tree)");
+}
+
+Suite load_suite_from(const ArgParser& p) {
+  LoadOptions lo;
+  if (auto v = p.value("exhaustive")) lo.exhaustive_depth = static_cast<int>(parse_count("exhaustive", *v, 0, 4));
+  if (auto v = p.value("sequence-depth"))
+    lo.sequence_depth = static_cast<int>(parse_count("sequence-depth", *v, 0, 6));
+  return load_suite(p.value_or("cases-dir", default_cases_dir()), lo);
+}
 
 int run(const Args& args) {
   ArgParser p("connstate run",
@@ -66,6 +138,8 @@ int run(const Args& args) {
                                "else rec-2025)")
       .option("strict", "", "count non-strict results as failures")
       .option("expectations", "FILE", "known results of this stack; only unexpected results fail the run")
+      .option("fail-on-unexpected-pass", "", "with --expectations: a case that passes where the file expects a "
+                                             "failure fails the run too (default: it is reported, and the run passes)")
       .option("report-dir", "DIR", "write results.json, junit.xml, report.md and report.html into DIR")
       .option("json", "FILE", "write the JSON results here (written incrementally)")
       .option("junit", "FILE", "write JUnit XML here")
@@ -76,15 +150,22 @@ int run(const Args& args) {
       .option("exit-zero", "", "exit 0 even with unexpected results (still 2/3 for usage/stack errors)")
       .option("window", "N", "exec: requests in flight (default 64)")
       .option("request-timeout-ms", "MS", "exec: an answer must come within MS (default 5000)")
+      .option("start-timeout-ms", "MS", "exec: the answer to hello must come within MS (default 30000)")
       .option("run-timeout-s", "S", "exec: the whole run must end within S seconds (default: no limit)")
       .option("max-restarts", "N", "exec: restarts after a crash, hang or protocol error (default 5)")
       .option("max-line-bytes", "N", "exec: longest response line accepted (default 1048576)");
   add_selection_options(p);
   p.epilog("SUT: reference:<profile> | plugin:<path.so> (C ABI, harness/include/connstate/plugin.h) |\n"
-           "     exec:<command line> (protocol 1 on stdin/stdout, docs/adapter-protocol.md)\n\n"
+           "     exec:<command line> (run as /bin/sh -c '<command line>': environment assignments,\n"
+           "     'cd DIR && …', quoting and $VARS work; protocol 1 on stdin/stdout, docs/adapter-protocol.md)\n\n"
+           "With --expectations, a case that now passes where the file expects a failure is an unexpected\n"
+           "pass: reported (\"PASS (unexpected: expected fail)\") with the command that updates the file, and\n"
+           "the run still passes unless --fail-on-unexpected-pass. The run warns (stderr and report header)\n"
+           "about TODO reasons, keys that match no case and a file written for another profile.\n\n"
            "exit codes: 0 no unexpected result; 1 unexpected results (including error verdicts from a\n"
-           "misbehaving adapter); 2 bad usage or bad input files (nothing is run); 3 the stack under test\n"
-           "could not be started, or broke more than --max-restarts times (reports are still complete).");
+           "misbehaving adapter); 2 bad usage or bad input files, or a selection (--cases, --tag) that\n"
+           "matches no case (nothing is run); 3 the stack under test could not be started, or broke more\n"
+           "than --max-restarts times (reports are still complete).");
   if (!p.parse(args)) return kExitOk;
   if (!p.positionals().empty()) throw UsageError("unexpected argument '" + p.positionals()[0] + "'");
 
@@ -93,26 +174,30 @@ int run(const Args& args) {
   if (auto v = p.value("window")) so.window = static_cast<std::size_t>(parse_count("window", *v, 1, 65536));
   if (auto v = p.value("request-timeout-ms"))
     so.request_timeout_ms = static_cast<int>(parse_count("request-timeout-ms", *v, 1, 3600000));
+  if (auto v = p.value("start-timeout-ms"))
+    so.start_timeout_ms = static_cast<int>(parse_count("start-timeout-ms", *v, 1, 3600000));
   if (auto v = p.value("run-timeout-s")) so.run_timeout_s = static_cast<int>(parse_count("run-timeout-s", *v, 0, 604800));
   if (auto v = p.value("max-restarts")) so.max_restarts = static_cast<int>(parse_count("max-restarts", *v, 0, 1000));
   if (auto v = p.value("max-line-bytes"))
     so.max_line_bytes = static_cast<std::size_t>(parse_count("max-line-bytes", *v, 64, 1ll << 32));
-  std::unique_ptr<StackUnderTest> stack;
-  std::string start_failure;
   const std::string sut = p.value_or("sut", "reference:" + std::string(to_string(kDefaultProfile)));
+  profile_option(p, kDefaultProfile);  // a bad --profile is a usage error before anything starts
+  std::optional<Expectations> expectations;
+  if (auto f = p.value("expectations")) expectations = Expectations::load(*f);
+  if (p.has("fail-on-unexpected-pass") && !expectations)
+    throw UsageError("--fail-on-unexpected-pass needs --expectations FILE");
+  std::unique_ptr<StackUnderTest> stack;
+  std::optional<StackError> start_failure;
   try {
     stack = make_stack(sut, so);
   } catch (const StackError& e) {
     // Still run, so that every report is complete: each case gets `error` with the reason.
-    start_failure = e.what();
-    std::fprintf(stderr, "connstate run: the stack under test could not be run: %s\n", e.what());
-    stack = make_unavailable_stack(sut, start_failure);
+    start_failure = e;
+    stack = make_unavailable_stack(sut, e);
   }
   const Profile profile = profile_option(p, stack->info().reference_profile.value_or(kDefaultProfile));
-  std::optional<Expectations> expectations;
-  if (auto f = p.value("expectations")) expectations = Expectations::load(*f);
-
   const auto cases = select_cases(suite, selection(p), profile);
+  check_selection(suite, selection(p), profile, cases.size());
   RunHeader header;
   header.tool_version = tool_version();
   header.suite_version = suite.suite_version;
@@ -123,6 +208,14 @@ int run(const Args& args) {
   header.expectations_file = p.value_or("expectations", "");
   header.selected = cases.size();
   header.cases_dir = suite.cases_dir;
+  header.fail_on_unexpected_pass = p.has("fail-on-unexpected-pass");
+  if (expectations) {
+    header.warnings = review_expectations(*expectations, header.profile);
+    if (std::string w = unmatched_keys_warning(*expectations, matches_some_case(suite), "no case"); !w.empty())
+      header.warnings.push_back(std::move(w));
+  }
+  for (const auto& w : header.warnings) warn(w);
+  if (start_failure) print_start_failure(sut, *start_failure, cases.size());
 
   std::vector<std::unique_ptr<ResultSink>> sinks;
   std::string json = p.value_or("json", ""), junit = p.value_or("junit", ""), md = p.value_or("markdown", ""),
@@ -136,6 +229,7 @@ int run(const Args& args) {
     if (md.empty()) md = (fs::path(*dir) / "report.md").string();
     if (html.empty()) html = (fs::path(*dir) / "report.html").string();
   }
+  header.results_file = json;
   try {
     if (!json.empty()) sinks.push_back(make_json_report(json));
     if (!junit.empty()) sinks.push_back(make_junit_report(junit));
@@ -147,7 +241,8 @@ int run(const Args& args) {
   const bool quiet = p.has("quiet");
   const std::size_t max_details =
       static_cast<std::size_t>(parse_count("max-details", p.value_or("max-details", "20"), 0, 1000000));
-  sinks.push_back(make_console_report(stdout, quiet ? 0 : max_details));
+  // A stack that could not start got its one block above: no block per case.
+  sinks.push_back(make_console_report(stdout, quiet || start_failure ? 0 : max_details));
   std::vector<ResultSink*> raw;
   for (auto& s : sinks) raw.push_back(s.get());
 
@@ -155,6 +250,7 @@ int run(const Args& args) {
   ro.profile = profile;
   ro.strict = header.strict;
   ro.expectations = expectations ? &*expectations : nullptr;
+  ro.fail_on_unexpected_pass = header.fail_on_unexpected_pass;
   ro.stop = &g_stop;
   if (!quiet && isatty(fileno(stderr))) {
     const auto start = std::chrono::steady_clock::now();
@@ -168,15 +264,20 @@ int run(const Args& args) {
   try {
     summary = run_cases(cases, *stack, ro, header, raw);
   } catch (const StackError& e) {
+    std::fflush(stdout);
     std::fprintf(stderr, "connstate run: the stack under test could not be run: %s\n", e.what());
     return kExitStackError;
   }
   for (const auto& [path, what] : {std::pair{json, "JSON"}, {junit, "JUnit"}, {md, "Markdown"}, {html, "HTML"}})
     if (!path.empty() && !quiet) std::printf("  %s report: %s\n", what, path.c_str());
-  if (!start_failure.empty()) return kExitStackError;
+  std::fflush(stdout);
+  if (start_failure) {
+    std::fprintf(stderr, "connstate run: the stack under test could not be started (see above); exit code 3\n");
+    return kExitStackError;
+  }
   if (stack->gave_up()) {
     std::fprintf(stderr, "connstate run: the stack under test broke too often and was given up on; the remaining "
-                         "cases are errors (see the reports)\n");
+                         "cases are errors (see the reports); exit code 3\n");
     return kExitStackError;
   }
   if (summary.interrupted) return kExitUnexpected;
@@ -237,27 +338,61 @@ int list(const Args& args) {
   return kExitOk;
 }
 
+namespace {
+
+// One result of a results file, for `expectations update`.
+struct Outcome {
+  std::string id;
+  Verdict verdict;
+  const Expectation* kept_glob = nullptr;  // an existing glob that still covers it
+  const Expectation* old_entry = nullptr;  // the existing exact entry for this id
+};
+
+// Where an id may be cut for a glob: after each '.', '/' or '#' ("ice.order-failed" -> "ice.").
+std::vector<std::string> group_prefixes(const std::string& id) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i + 1 < id.size(); ++i)
+    if (id[i] == '.' || id[i] == '/' || id[i] == '#') out.push_back(id.substr(0, i + 1));
+  return out;
+}
+
+std::string entry_line(const std::string& key, const std::vector<Verdict>& verdicts, const std::string& reason,
+                       const std::string& bug) {
+  std::string v;
+  for (Verdict x : verdicts) v += (v.empty() ? "" : ", ") + json_string(to_string(x));
+  std::string line = "    " + json_string(key) + ": {\"verdict\": " + (verdicts.size() == 1 ? v : "[" + v + "]") +
+                     ", \"reason\": " + json_string(reason);
+  if (!bug.empty()) line += ", \"bug\": " + json_string(bug);
+  return line + "}";
+}
+
+}  // namespace
+
 int expectations(const Args& args) {
-  ArgParser p("connstate expectations", "connstate expectations update RESULTS.json [-o FILE] [--stack NAME]",
-              "Writes (or refreshes) an expectations file from a results file: one entry for every case\n"
-              "whose verdict was not pass. Reasons already in the output file are kept; an id glob of that\n"
-              "file that still covers a result (with that verdict) is kept instead of exact entries; new\n"
-              "entries get a placeholder reason to fill in.");
+  ArgParser p("connstate expectations", "connstate expectations update RESULTS.json [-o FILE]",
+              "Writes (or refreshes) an expectations file from a results file (connstate run --json, or\n"
+              "check-trace --json): an entry for every result whose verdict was not pass, and the profile of\n"
+              "the run (a run with another profile warns).\n\n"
+              "Groups: where every result under an id prefix has the same verdict (and, when refreshing, the\n"
+              "same reason), one glob covers them: the prefix ends at a '.', '/' or '#', holds at least two\n"
+              "results, and the shortest such prefix wins; e.g. when every exhaustive.closed.* case fails,\n"
+              "the file says \"exhaustive.closed.*\": fail. Any other result is its own entry. Keys are sorted.\n\n"
+              "Refreshing (-o FILE that exists): reasons and bug links of entries kept are kept; an existing\n"
+              "glob that still covers a result with one of its verdicts is kept as it is; new entries get the\n"
+              "reason \"TODO: …\", which every run warns about until it is filled in.");
   p.option("o", "FILE", "the expectations file to write (default: stdout); existing entries' reasons are kept")
       .positional("update", "the action (the only one)")
-      .positional("RESULTS.json", "a results file from 'connstate run --json'");
+      .positional("RESULTS.json", "a results file from 'connstate run --json' or 'connstate check-trace --json'");
   if (!p.parse(args)) return kExitOk;
   const auto& pos = p.positionals();
   if (pos.size() != 2 || pos[0] != "update") throw UsageError("usage: connstate expectations update RESULTS.json [-o FILE]");
   const std::string text = read_file(pos[1]);
   const json::value doc = parse_document(text, pos[1]);
-  // Entries of the existing file: exact ids keep their reasons; globs stay as long as they still
-  // cover some result with one of their verdicts, and then no exact entry is added for what they cover.
   const std::string out_path = p.value_or("o", "");
   std::optional<Expectations> existing;
   if (!out_path.empty() && fs::exists(out_path)) existing = Expectations::load(out_path);
   std::string stack, profile;
-  std::vector<std::pair<std::string, std::string>> entries;  // id, verdict
+  std::vector<Outcome> outcomes;
   try {
     const json::object& o = as_object(doc, "");
     const json::object& h = as_object(require(o, "header", ""), "/header");
@@ -268,46 +403,84 @@ int expectations(const Args& args) {
       const std::string at = pointer_join("/results", i);
       const json::object& r = as_object(results[i], at);
       const std::string verdict = require_string(r, "verdict", at);
-      if (!parse_verdict(verdict)) throw FieldError(pointer_join(at, "verdict"), "unknown verdict " + verdict);
-      if (verdict != "pass") entries.emplace_back(require_string(r, "id", at), verdict);
+      const auto v = parse_verdict(verdict);
+      if (!v) throw FieldError(pointer_join(at, "verdict"), "unknown verdict " + verdict);
+      outcomes.push_back({require_string(r, "id", at), *v});
     }
   } catch (const FieldError& e) {
     const Position pos2 = locate(text, e.pointer);
     throw InputError(pos[1], pos2.line, pos2.column, e.what());
   }
-  std::vector<std::string> lines;
-  std::set<std::string> kept_globs;
+
+  std::set<const Expectation*> kept_globs;
   // An entry written for a case's former id (an alias) is that case's exact entry: it is rewritten
   // under the current id with its reason.
   std::optional<Suite> hand_written;
   if (existing) hand_written = load_suite(default_cases_dir(), LoadOptions{0, 0});
-  for (const auto& [id, verdict] : entries) {
-    const Case* c = hand_written ? find_case(*hand_written, id) : nullptr;
-    const Expectation* e = existing ? (c ? existing->find(*c) : existing->find(id)) : nullptr;
-    const bool exact = e && (e->key == id || (c && c->is_named(e->key)));
-    const bool covered = e && std::find(e->verdicts.begin(), e->verdicts.end(), *parse_verdict(verdict)) != e->verdicts.end();
-    if (covered && !exact) {
-      kept_globs.insert(e->key);
-      continue;
-    }
-    std::string line = "    " + json_string(id) + ": {\"verdict\": " + json_string(verdict) + ", \"reason\": " +
-                       json_string(exact ? e->reason : "TODO: explain why (spec says X, stack does Y)");
-    if (exact && !e->bug.empty()) line += ", \"bug\": " + json_string(e->bug);
-    lines.push_back(line + "}");
-  }
-  if (existing) {
-    for (const auto& e : existing->entries()) {
-      if (!kept_globs.count(e.key)) continue;
-      std::string verdicts;
-      for (Verdict v : e.verdicts) verdicts += (verdicts.empty() ? "" : ", ") + json_string(to_string(v));
-      std::string line = "    " + json_string(e.key) + ": {\"verdict\": [" + verdicts + "], \"reason\": " + json_string(e.reason);
-      if (!e.bug.empty()) line += ", \"bug\": " + json_string(e.bug);
-      lines.push_back(line + "}");
+  for (Outcome& r : outcomes) {
+    if (r.verdict == Verdict::Pass || !existing) continue;
+    const Case* c = find_case(*hand_written, r.id);
+    const Expectation* e = c ? existing->find(*c) : existing->find(r.id);
+    if (e && e->is_glob() && e->lists(r.verdict)) {
+      r.kept_glob = e;
+      kept_globs.insert(e);
+    } else if (e && !e->is_glob()) {
+      r.old_entry = e;
     }
   }
+  // A prefix can be one glob when every result under it is a new (not glob-covered) non-pass
+  // result with one verdict and one old reason.
+  struct Group {
+    std::size_t count = 0;
+    bool uniform = true;
+    Verdict verdict = Verdict::Pass;
+    const Expectation* old_entry = nullptr;
+  };
+  std::map<std::string, Group> groups;
+  auto same_reason = [](const Expectation* a, const Expectation* b) {
+    return a == b || (a && b && a->reason == b->reason && a->bug == b->bug);
+  };
+  for (const Outcome& r : outcomes) {
+    const bool candidate = r.verdict != Verdict::Pass && !r.kept_glob;
+    for (const std::string& prefix : group_prefixes(r.id)) {
+      Group& g = groups[prefix];
+      if (!candidate || (g.count && (g.verdict != r.verdict || !same_reason(g.old_entry, r.old_entry))))
+        g.uniform = false;
+      if (!g.count) {
+        g.verdict = r.verdict;
+        g.old_entry = r.old_entry;
+      }
+      ++g.count;
+    }
+  }
+  const std::string todo = "TODO: explain why (spec says X, stack does Y)";
+  std::map<std::string, std::string> lines;  // key -> line, sorted by key
+  std::size_t in_globs = 0, todo_count = 0;
+  for (const Outcome& r : outcomes) {
+    if (r.verdict == Verdict::Pass || r.kept_glob) continue;
+    std::string key = r.id;
+    for (const std::string& prefix : group_prefixes(r.id)) {
+      const Group& g = groups.at(prefix);
+      if (g.uniform && g.count >= 2) {
+        key = prefix + "*";
+        ++in_globs;
+        break;
+      }
+    }
+    if (lines.count(key)) continue;
+    const std::string reason = r.old_entry ? r.old_entry->reason : todo;
+    todo_count += reason == todo;
+    lines[key] = entry_line(key, {r.verdict}, reason, r.old_entry ? r.old_entry->bug : "");
+  }
+  for (const Expectation* e : kept_globs) lines[e->key] = entry_line(e->key, e->verdicts, e->reason, e->bug);
+
   std::string o = "{\n  \"stack\": " + json_string(stack) + ",\n  \"profile\": " + json_string(profile) +
                   ",\n  \"expectations\": {";
-  for (std::size_t i = 0; i < lines.size(); ++i) o += std::string(i ? "," : "") + "\n" + lines[i];
+  bool first = true;
+  for (const auto& [key, line] : lines) {
+    o += std::string(first ? "" : ",") + "\n" + line;
+    first = false;
+  }
   o += "\n  }\n}\n";
   if (out_path.empty()) {
     std::fputs(o.c_str(), stdout);
@@ -316,9 +489,11 @@ int expectations(const Args& args) {
     if (!f) throw UsageError("cannot write " + out_path);
     std::fputs(o.c_str(), f);
     std::fclose(f);
-    std::fprintf(stderr, "wrote %zu expectations to %s (%zu globs kept)\n", lines.size(), out_path.c_str(),
-                 kept_globs.size());
   }
+  std::fprintf(stderr, "%s %zu expectation(s) (%zu result(s) under new globs, %zu existing glob(s) kept) for profile %s%s\n",
+               out_path.empty() ? "wrote" : ("wrote " + out_path + ":").c_str(), lines.size(), in_globs,
+               kept_globs.size(), profile.c_str(),
+               todo_count ? ("; " + std::to_string(todo_count) + " reason(s) are TODO: fill them in").c_str() : "");
   return kExitOk;
 }
 

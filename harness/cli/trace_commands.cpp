@@ -1,6 +1,7 @@
 // trace_commands.cpp — `check-trace` (recorded traces against the spec) and `import` (dumps to traces).
 #include <csignal>
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
 #include <unistd.h>
 
@@ -61,6 +62,26 @@ void write_atomically(const std::string& path, const std::string& text) {
     throw UsageError("cannot write " + path + ": " + ec.message());
   }
 }
+
+// The names an expectation key may give a trace file: its id (relative to --root) and every tail
+// of its absolute path ("…/cases/traces/chromium/connect", "traces/chromium/connect",
+// "chromium/connect", "connect"), longest first, without .jsonl. So "chromium/connect#a" keeps
+// naming that recording whatever the working directory or --root.
+std::vector<std::string> trace_names(const std::string& file, const std::string& id) {
+  std::vector<std::string> out{id};
+  if (file == "-") return out;
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(file, ec), ec);
+  p.replace_extension();
+  std::vector<std::string> parts;
+  for (const auto& part : p.relative_path()) parts.push_back(part.string());
+  for (std::size_t first = 0; first < parts.size(); ++first) {
+    std::string tail;
+    for (std::size_t i = first; i < parts.size(); ++i) tail += (i > first ? "/" : "") + parts[i];
+    if (tail != id) out.push_back(tail);
+  }
+  return out;
+}
 }  // namespace
 
 int check_trace(const Args& args) {
@@ -81,9 +102,10 @@ int check_trace(const Args& args) {
   p.option("profile", "ID", "spec profile (default rec-2025; see 'connstate profiles')")
       .option("reorder-window-ms", "N", "tolerate delivery skew up to N ms between a transport change and the pc "
                                         "events it causes (non-strict instead of fail; default 0)")
-      .option("expectations", "FILE", "known verdicts, keyed by '<trace id>#<pc>' (globs allowed)")
+      .option("expectations", "FILE", "known verdicts, keyed by '<trace>#<pc>' where <trace> is the end of the "
+                                      "trace file's path without .jsonl, e.g. chromium/connect#a (globs allowed)")
       .option("strict", "", "count non-strict results as failures")
-      .option("root", "DIR", "trace ids are file paths relative to DIR, without .jsonl (default: the current dir)")
+      .option("root", "DIR", "result ids are file paths relative to DIR, without .jsonl (default: the current dir)")
       .option("report-dir", "DIR", "write trace-results.json, trace-junit.xml, trace-report.md, trace-report.html")
       .option("json", "FILE", "write the JSON results here")
       .option("junit", "FILE", "write JUnit XML here")
@@ -122,6 +144,16 @@ int check_trace(const Args& args) {
   header.run.stack.sut = "check-trace";
   header.run.stack.name = "recorded traces";
   header.reorder_window_ms = options.reorder_window_ms;
+  auto warn = [](const std::string& w) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "connstate check-trace: warning: %s\n", w.c_str());
+  };
+  if (expectations) {
+    // TODO reasons and the profile now; keys that match no trace once every trace is read.
+    header.run.warnings = review_expectations(*expectations, header.run.profile);
+    for (const auto& w : header.run.warnings) warn(w);
+  }
+  std::vector<std::vector<std::string>> checked_names;  // per pc: the names its result may have
 
   std::string json = p.value_or("json", ""), junit = p.value_or("junit", ""), md = p.value_or("markdown", ""),
               html = p.value_or("html", "");
@@ -174,8 +206,14 @@ int check_trace(const Args& args) {
       t = check_stream(in, options, display, trace_id(file, root), report_problem);
       if (in != stdin) std::fclose(in);
     }
+    const std::vector<std::string> names = trace_names(file, trace_id(file, root));
     for (PcResult& r : t.pcs) {
-      r.expectation = expectations ? expectations->find(r.id) : nullptr;
+      std::vector<std::string> ids;
+      const auto hash = r.id.rfind('#');
+      const std::string pc = hash == std::string::npos ? std::string() : r.id.substr(hash);
+      for (const auto& n : names) ids.push_back(n + pc);
+      r.expectation = expectations ? expectations->find_any(ids) : nullptr;
+      checked_names.push_back(std::move(ids));
       r.unexpected = is_unexpected(r.verdict, r.expectation, strict);
       ++summary.counts[static_cast<std::size_t>(r.verdict)];
       ++summary.total;
@@ -185,6 +223,15 @@ int check_trace(const Args& args) {
   }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (auto& s : sinks) s->end(header, summary);
+  if (expectations && !summary.interrupted) {
+    const auto matches_a_trace = [&](const Expectation& e) {
+      return std::any_of(checked_names.begin(), checked_names.end(), [&](const std::vector<std::string>& ids) {
+        return std::any_of(ids.begin(), ids.end(), [&](const std::string& id) { return e.matches(id); });
+      });
+    };
+    if (const std::string w = unmatched_keys_warning(*expectations, matches_a_trace, "no given trace"); !w.empty())
+      warn(w);
+  }
   for (const auto& [path, what] : {std::pair{json, "JSON"}, {junit, "JUnit"}, {md, "Markdown"}, {html, "HTML"}})
     if (!path.empty() && !quiet) std::printf("  %s report: %s\n", what, path.c_str());
   if (summary.interrupted) return kExitUnexpected;

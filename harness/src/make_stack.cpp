@@ -33,7 +33,7 @@ namespace {
 
 class UnavailableStack final : public StackUnderTest {
  public:
-  UnavailableStack(const std::string& sut, std::string reason) : reason_(std::move(reason)) {
+  UnavailableStack(const std::string& sut, const StackError& why) : reason_(why.what()), evidence_(why.evidence) {
     info_.sut = sut;
     info_.name = "(could not be started)";
   }
@@ -42,26 +42,29 @@ class UnavailableStack final : public StackUnderTest {
     for (auto& a : answers) {
       a.status = AnswerStatus::Error;
       a.message = "the stack could not be started: " + reason_;
+      a.evidence = evidence_;
     }
   }
   SequenceAnswer run_sequence(const Case&) override {
     SequenceAnswer a;
     a.status = AnswerStatus::Error;
     a.message = "the stack could not be started: " + reason_;
+    a.evidence = evidence_;
     return a;
   }
-  std::string diagnostics() override { return reason_; }
+  std::string diagnostics() override { return reason_ + (evidence_.empty() ? "" : "\n" + evidence_); }
   bool gave_up() const override { return true; }
 
  private:
   StackInfo info_;
   std::string reason_;
+  std::string evidence_;
 };
 
 }  // namespace
 
-std::unique_ptr<StackUnderTest> make_unavailable_stack(const std::string& sut, const std::string& reason) {
-  return std::make_unique<UnavailableStack>(sut, reason);
+std::unique_ptr<StackUnderTest> make_unavailable_stack(const std::string& sut, const StackError& why) {
+  return std::make_unique<UnavailableStack>(sut, why);
 }
 
 }  // namespace connstate::harness

@@ -94,6 +94,7 @@ void append_result_json(std::string& out, const CaseResult& r) {
   out += to_string(r.verdict);
   out += "\",\"unexpected\":";
   out += r.unexpected ? "true" : "false";
+  if (r.unexpected_pass) out += ",\"unexpected_pass\":true";
   out += ",\"profile\":\"";
   out += to_string(r.profile);
   out += "\",\"section\":";
@@ -214,6 +215,14 @@ void append_header_json(std::string& out, const RunHeader& h) {
   if (h.expectations_file.empty()) out += "null";
   else append_json_string(out, h.expectations_file);
   out += ",\"selected\":" + std::to_string(h.selected);
+  out += ",\"fail_on_unexpected_pass\":";
+  out += h.fail_on_unexpected_pass ? "true" : "false";
+  out += ",\"warnings\":[";
+  for (std::size_t i = 0; i < h.warnings.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, h.warnings[i]);
+  }
+  out += ']';
   out += ",\"stack\":{\"sut\":";
   append_json_string(out, h.stack.sut);
   out += ",\"name\":";
@@ -236,6 +245,7 @@ void append_summary_json(std::string& out, const RunSummary& s) {
     out += "\":" + std::to_string(s.count(v));
   }
   out += ",\"unexpected\":" + std::to_string(s.unexpected);
+  out += ",\"unexpected_passes\":" + std::to_string(s.unexpected_passes);
   char buf[64];
   std::snprintf(buf, sizeof buf, ",\"seconds\":%.3f", s.seconds);
   out += buf;

@@ -126,8 +126,6 @@ std::string outcome_text(const Case& c, const ExpectedOutcome& o) {
 
 std::string actual_text(const CaseResult& r) {
   const Case& c = *r.c;
-  if (r.verdict == Verdict::Error) return "error: " + r.message;
-  if (r.verdict == Verdict::Unsupported) return "unsupported: " + r.message;
   if (c.kind == CaseKind::Snapshot)
     return "connectionState=" + show_state(r.observed_snapshot.connection_state) +
            " iceConnectionState=" + show_state(r.observed_snapshot.ice_connection_state);
@@ -136,6 +134,22 @@ std::string actual_text(const CaseResult& r) {
     s += "  " + std::to_string(i) + ". " + step_text(c.steps[i]) + " -> " + show_step(r.observed_steps[i]) +
          (static_cast<int>(i) == r.first_difference ? "   <-- differs" : "") + "\n";
   return s;
+}
+
+// A multi-line value under a label: the first line after the label, the others aligned with it.
+std::string labelled(std::string_view label, std::string_view text) {
+  std::string out = "  " + std::string(label);
+  out.resize(15, ' ');
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t nl = text.find('\n', start);
+    if (start) out += std::string(15, ' ');
+    out += text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    out += '\n';
+    if (nl == std::string_view::npos) break;
+    start = nl + 1;
+  }
+  return out;
 }
 
 // The citation part: requirement, spec sentence with its URL, the notes on it.
@@ -169,19 +183,33 @@ std::string evidence_text(const CaseResult& r) {
   for (const auto& [v, o] : r.alternatives)
     s += "  acceptable (" + std::string(to_string(v)) + ", " + o.reason + "):" + (multi ? "\n" : " ") +
          outcome_text(c, o) + (multi ? "" : "\n");
-  s += "  actual:" + std::string(multi ? "\n" : "      ") + actual_text(r) + (multi ? "" : "\n");
-  if (!r.message.empty() && r.verdict != Verdict::Error && r.verdict != Verdict::Unsupported)
-    s += "  difference:  " + r.message + "\n";
-  if (!r.evidence.empty()) s += "  evidence:    " + r.evidence + "\n";
+  if (r.verdict == Verdict::Error || r.verdict == Verdict::Unsupported) {
+    s += labelled("actual:", std::string(to_string(r.verdict)) + ": " + r.message);
+    if (multi && !r.observed_steps.empty()) s += "  answered before that:\n" + actual_text(r);
+  } else {
+    s += "  actual:" + std::string(multi ? "\n" : "      ") + actual_text(r) + (multi ? "" : "\n");
+    if (!r.message.empty()) s += "  difference:  " + r.message + "\n";
+  }
+  if (!r.evidence.empty()) s += labelled("evidence:", r.evidence);
   s += "  reason:      reference (" + std::string(to_string(r.profile)) + "): " + r.expected.reason + "\n";
   const auto decided = decided_by_lines(r);
   for (std::size_t i = 0; i < decided.size(); ++i) s += std::string(i ? "               " : "  decided by:  ") + decided[i] + "\n";
-  if (r.expectation) s += "  expectation: " + r.expectation->key + " — " + r.expectation->reason + "\n";
+  if (r.expectation)
+    s += "  expectation: " + r.expectation->key + " (" + r.expectation->verdicts_text() + ") — " +
+         r.expectation->reason + "\n";
   return s;
 }
 
+
 // The h2spec-style block: everything needed to understand one result on one screen.
 std::string detail_text(const CaseResult& r) { return citation_text(r, citation_of(r)) + evidence_text(r); }
+
+// "connstate expectations update results.json -o my.expectations.json"
+std::string update_command(const RunHeader& h) {
+  return "connstate expectations update " + (h.results_file.empty() ? std::string("RESULTS.json") : h.results_file) +
+         " -o " + (h.expectations_file.empty() ? std::string("EXPECTATIONS.json") : h.expectations_file) +
+         (h.results_file.empty() ? "  (RESULTS.json: the run's --json output)" : "");
+}
 
 // What the text reports keep of each result.
 struct Row {
@@ -203,18 +231,30 @@ struct Row {
     static const std::string none;
     return shown ? shown->detail : none;
   }
+  bool unexpected_pass = false;
+  std::string expectation;  // for unexpected passes: "key (fail) — reason"
 };
+
+// One line for a result that is better than its expectation.
+std::string unexpected_pass_text(const CaseResult& r) {
+  return std::string(to_string(r.verdict)) + " (unexpected: expected " + r.expectation->verdicts_text() + ")";
+}
 
 class Collector : public ResultSink {
  public:
   void add(const CaseResult& r) override {
-    Row row{r.c, r.verdict, r.unexpected, r.c->generated, r.micros, r.message, {}};
-    if (!r.c->generated || r.verdict != Verdict::Pass) {
+    Row row{r.c, r.verdict, r.unexpected, r.c->generated, r.micros, r.message, {}, false, {}};
+    if (!r.c->generated || r.verdict != Verdict::Pass || r.unexpected_pass) {
       auto shown = std::make_unique<Row::Shown>();
       shown->cite = citation_of(r);
       shown->evidence = evidence_text(r);
       shown->detail = citation_text(r, shown->cite) + shown->evidence;
       row.shown = std::move(shown);
+    }
+    if (r.unexpected_pass) {
+      row.unexpected_pass = true;
+      row.message = unexpected_pass_text(r);
+      row.expectation = r.expectation->key + " (" + r.expectation->verdicts_text() + ") — " + r.expectation->reason;
     }
     rows_.push_back(std::move(row));
   }
@@ -263,7 +303,7 @@ class JUnitReport final : public Collector {
   explicit JUnitReport(std::string path) : path_(std::move(path)) {}
   void end(const RunHeader& h, const RunSummary& s) override {
     std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-    auto failures = [&](const Row& r) { return r.unexpected && r.verdict != Verdict::Error; };
+    auto failures = [&](const Row& r) { return r.unexpected && (r.verdict != Verdict::Error || r.unexpected_pass); };
     std::size_t nfail = 0, nerr = 0, nskip = 0;
     for (const Row& r : rows_) {
       nfail += failures(r) ? 1 : 0;
@@ -308,7 +348,17 @@ class JUnitReport final : public Collector {
           x += "</properties>";
         }
         const std::string msg = std::string(to_string(r->verdict)) + (r->message.empty() ? "" : ": " + r->message);
-        if (r->verdict == Verdict::Unsupported) {
+        if (r->unexpected_pass) {
+          // Not a failure of the stack: the expectations file is out of date (a failure only when
+          // the run was asked to fail on it, so that the JUnit view agrees with the exit code).
+          const std::string note = r->message + "; update the expectations: " + update_command(h) +
+                                   "\nexpectation: " + r->expectation;
+          if (r->unexpected)
+            x += "<failure message=\"" + xml_escape(r->message) + "\" type=\"unexpected-pass\">" + xml_escape(note) +
+                 "</failure>";
+          else
+            x += "<system-out>" + xml_escape(note) + "</system-out>";
+        } else if (r->verdict == Verdict::Unsupported) {
           x += "<skipped message=\"" + xml_escape(msg) + "\"/>";
         } else if (r->unexpected && r->verdict == Verdict::Error) {
           x += "<error message=\"" + xml_escape(msg) + "\" type=\"error\">" + xml_escape(r->detail()) + "</error>";
@@ -365,10 +415,14 @@ class MarkdownReport final : public Collector {
     m += "- profile: `" + h.profile + "`" + (h.strict ? " (strict)" : "") + "\n";
     m += "- tool " + h.tool_version + ", suite " + h.suite_version + ", " + h.date + "\n";
     if (!h.expectations_file.empty()) m += "- expectations: `" + h.expectations_file + "`\n";
+    for (const auto& w : h.warnings) m += "- **warning**: " + w + "\n";
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.2f", s.seconds);
     m += "- " + std::to_string(s.total) + " cases in " + secs + " s; **" + std::to_string(s.unexpected) +
-         " unexpected**" + (s.interrupted ? " (interrupted)" : "") + "\n\n";
+         " unexpected**" + (s.interrupted ? " (interrupted)" : "");
+    if (s.unexpected_passes)
+      m += "; " + std::to_string(s.unexpected_passes) + " unexpected pass(es): update the expectations";
+    m += "\n\n";
     m += "| verdict | cases |\n|---|---:|\n";
     for (Verdict v : kVerdicts) m += "| " + std::string(to_string(v)) + " | " + std::to_string(s.count(v)) + " |\n";
     m += "\n## By spec section\n\n| cases | pass | non-strict | informational | fail | error | unsupported |\n"
@@ -379,12 +433,30 @@ class MarkdownReport final : public Collector {
       for (std::size_t c : counts) m += "| " + std::to_string(c) + " ";
       m += "|\n";
     }
-    std::size_t shown = 0, unexpected = 0;
-    for (const Row& r : rows_) unexpected += r.unexpected;
+    std::size_t shown = 0, unexpected = 0, passes = 0;
+    for (const Row& r : rows_) {
+      unexpected += r.unexpected && !r.unexpected_pass;
+      passes += r.unexpected_pass;
+    }
+    if (passes) {
+      m += "\n## Unexpected passes: update the expectations\n\nThese cases now give a better verdict than the "
+           "expectations file says; the file is out of date" +
+           std::string(h.fail_on_unexpected_pass ? " (this run fails on them: --fail-on-unexpected-pass)" : "") +
+           ". Refresh it with `" + update_command(h) + "` and keep the reasons that still hold.\n\n";
+      std::size_t listed = 0;
+      for (const Row& r : rows_) {
+        if (!r.unexpected_pass) continue;
+        if (++listed > 100) {
+          m += "- … and " + std::to_string(passes - 100) + " more (see the JSON report)\n";
+          break;
+        }
+        m += "- `" + r.c->id + "` — " + html_escape(r.message) + "; expectation " + html_escape(r.expectation) + "\n";
+      }
+    }
     if (unexpected) {
       m += "\n## Unexpected results\n\n";
       for (const Row& r : rows_) {
-        if (!r.unexpected) continue;
+        if (!r.unexpected || r.unexpected_pass) continue;
         if (++shown > 100) {
           m += "\n… and " + std::to_string(unexpected - 100) + " more (see the JSON or HTML report).\n";
           break;
@@ -476,6 +548,7 @@ class HtmlReport final : public Collector {
     row("tool / suite", h.tool_version + " / " + h.suite_version);
     row("date", h.date);
     if (!h.expectations_file.empty()) row("expectations", h.expectations_file);
+    for (const auto& w : h.warnings) row("warning", w);
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.2f s", s.seconds);
     row("duration", secs);
@@ -486,6 +559,9 @@ class HtmlReport final : public Collector {
            std::to_string(s.count(v)) + "</td></tr>";
     o += "<tr><th>total</th><td class=\"num\" id=\"total\">" + std::to_string(s.total) + "</td></tr>";
     o += "<tr><th>unexpected</th><td class=\"num\" id=\"unexpected\">" + std::to_string(s.unexpected) + "</td></tr>";
+    if (s.unexpected_passes)
+      o += "<tr><th>unexpected passes (update the expectations)</th><td class=\"num\" id=\"unexpected-passes\">" +
+           std::to_string(s.unexpected_passes) + "</td></tr>";
     o += "</table>";
     if (s.interrupted) o += "<p class=\"unexpected\">The run was interrupted: this report covers what ran.</p>";
     o += "</section>\n<section id=\"sections\"><h2>By spec section</h2><table><tr><th>cases</th>";
@@ -531,7 +607,9 @@ class HtmlReport final : public Collector {
            verdict_cell_class(r.verdict) + "\" data-section=\"" + html_escape(group_of(*r.c)) + "\" data-unexpected=\"" +
            (r.unexpected ? "true" : "false") + "\"><summary><span class=\"badge " + verdict_cell_class(r.verdict) +
            "\">" + std::string(to_string(r.verdict)) + "</span> " +
-           (r.unexpected ? "<span class=\"unexpected\">unexpected</span> " : "") + "<code>" + html_escape(r.c->id) +
+           (r.unexpected_pass ? "<span class=\"unexpected\">unexpected pass: update the expectations</span> "
+             : r.unexpected   ? "<span class=\"unexpected\">unexpected</span> "
+                              : "") + "<code>" + html_escape(r.c->id) +
            "</code> " + html_escape(r.c->title) + "</summary>";
       o += "<dl class=\"cite\"><dt>requirement</dt><dd>" + html_escape(r.c->requirement) + "</dd><dt>spec</dt><dd>";
       const std::string label = r.shown->cite.document + " #" + r.shown->cite.anchor;
@@ -567,26 +645,78 @@ class HtmlReport final : public Collector {
 class ConsoleReport final : public ResultSink {
  public:
   ConsoleReport(std::FILE* out, std::size_t max_details) : out_(out), max_(max_details) {}
+  void begin(const RunHeader& h) override { header_ = h; }
   void add(const CaseResult& r) override {
+    if (r.unexpected_pass) {
+      if (r.unexpected) ++unexpected_;
+      if (printed_ >= max_) return;
+      ++printed_;
+      if (r.unexpected) ++accounted_;  // its line stands for it
+      close_repeats();
+      last_error_.clear();
+      std::string verdict(to_string(r.verdict));
+      for (char& ch : verdict) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      std::fprintf(out_, "\n%s (unexpected: expected %s) %s — %s\n  expectation: %s — %s\n  update the expectations: %s\n",
+                   verdict.c_str(), r.expectation->verdicts_text().c_str(), r.c->id.c_str(), r.c->title.c_str(),
+                   r.expectation->key.c_str(), r.expectation->reason.c_str(), update_command(header_).c_str());
+      return;
+    }
     if (!r.unexpected) return;
-    if (++shown_ > max_) return;
+    ++unexpected_;
+    // A stack that stopped answering gives many cases the same error: one block, then a count.
+    const bool repeat = r.verdict == Verdict::Error && !last_error_.empty() && r.message == last_error_;
+    last_error_ = r.verdict == Verdict::Error ? r.message : std::string();
+    if (repeat) {
+      if (last_printed_) {
+        ++repeats_;
+        ++accounted_;
+        last_repeat_id_ = r.c->id;
+      }
+      return;
+    }
+    close_repeats();
+    last_printed_ = printed_ < max_;
+    if (!last_printed_) return;
+    ++printed_;
+    ++accounted_;
     std::fprintf(out_, "\n%s %s — %s\n%s", r.verdict == Verdict::Error ? "ERROR" : "FAIL", r.c->id.c_str(),
                  r.c->title.c_str(), detail_text(r).c_str());
   }
   void end(const RunHeader& h, const RunSummary& s) override {
-    if (shown_ > max_) std::fprintf(out_, "\n… %zu more unexpected results (see the reports)\n", shown_ - max_);
+    close_repeats();
+    // --quiet (max 0) asked for the summary only: no count of what it did not show.
+    if (unexpected_ > accounted_ && max_ > 0)
+      std::fprintf(out_, "\n… %zu more unexpected results (see the reports)\n", unexpected_ - accounted_);
     std::fprintf(out_, "\n%s against profile %s: %zu cases in %.2f s\n", h.stack.sut.c_str(), h.profile.c_str(),
                  s.total, s.seconds);
     std::fprintf(out_, "  %zu pass, %zu non-strict, %zu informational, %zu fail, %zu error, %zu unsupported\n",
                  s.count(Verdict::Pass), s.count(Verdict::NonStrict), s.count(Verdict::Informational),
                  s.count(Verdict::Fail), s.count(Verdict::Error), s.count(Verdict::Unsupported));
     std::fprintf(out_, "  %zu unexpected%s\n", s.unexpected, s.interrupted ? " (run interrupted)" : "");
+    if (s.unexpected_passes)
+      std::fprintf(out_, "  %zu unexpected pass(es)%s: update the expectations: %s\n", s.unexpected_passes,
+                   h.fail_on_unexpected_pass ? " (counted as unexpected: --fail-on-unexpected-pass)" : "",
+                   update_command(h).c_str());
+    std::fflush(out_);
   }
 
  private:
+  void close_repeats() {
+    if (repeats_)
+      std::fprintf(out_, "  (the same error for %zu more case(s), up to %s)\n", repeats_, last_repeat_id_.c_str());
+    repeats_ = 0;
+  }
+
   std::FILE* out_;
   std::size_t max_;
-  std::size_t shown_ = 0;
+  std::size_t unexpected_ = 0;   // unexpected results seen
+  std::size_t printed_ = 0;      // blocks and unexpected-pass lines printed (at most max_)
+  std::size_t accounted_ = 0;    // unexpected results printed or counted in a "same error" line
+  RunHeader header_;
+  std::string last_error_;       // message of the previous unexpected error
+  bool last_printed_ = false;
+  std::size_t repeats_ = 0;
+  std::string last_repeat_id_;
 };
 
 }  // namespace

@@ -142,9 +142,12 @@ RunSummary run_cases(const std::vector<const Case*>& cases, StackUnderTest& stac
 
   auto finish = [&](CaseResult& r) {
     r.expectation = options.expectations ? options.expectations->find(*r.c) : nullptr;
-    r.unexpected = is_unexpected(r.verdict, r.expectation, options.strict);
+    r.unexpected_pass = is_unexpected_pass(r.verdict, r.expectation, options.strict);
+    r.unexpected = is_unexpected(r.verdict, r.expectation, options.strict) &&
+                   (!r.unexpected_pass || options.fail_on_unexpected_pass);
     ++summary.counts[static_cast<std::size_t>(r.verdict)];
     summary.unexpected += r.unexpected ? 1 : 0;
+    summary.unexpected_passes += r.unexpected_pass ? 1 : 0;
     ++summary.total;
     for (ResultSink* s : sinks) s->add(r);
   };

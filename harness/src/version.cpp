@@ -8,6 +8,7 @@
 
 #include "connstate/harness/cases.h"
 #include "connstate/profiles.h"
+#include "connstate_git_describe.h"
 
 namespace connstate::harness {
 
@@ -24,7 +25,8 @@ std::string utc_now() {
 
 std::string version_text() {
   namespace fs = std::filesystem;
-  std::string out = "connstate " + tool_version() + "\n";
+  const std::string git = CONNSTATE_GIT_DESCRIBE;
+  std::string out = "connstate " + tool_version() + (git.empty() ? "" : " (git " + git + ")") + "\n";
   const std::string dir = default_cases_dir();
   std::vector<std::string> files;
   std::error_code ec;

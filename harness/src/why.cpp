@@ -5,6 +5,7 @@
 
 #include "connstate/harness/json_input.h"
 #include "connstate/harness/spec_links.h"
+#include "connstate/harness/runner.h"
 
 namespace connstate::harness {
 
@@ -100,6 +101,220 @@ std::string explain_text(Profile profile, bool closed, std::span<const Transport
     out << "\nnote: the literal REC 2025 text gives `connecting` when [[IceConnectionState]] is `completed`\n"
            "      (PR #2828, labelled editorial); REC 2021 and the amended text give `connected`.\n"
            "      docs/spec/completed-gap.md#completed-gap\n";
+  }
+  return out.str();
+}
+
+}  // namespace connstate::harness
+
+// --- explain CASE-ID -------------------------------------------------------------------
+
+namespace connstate::harness {
+namespace {
+
+struct ModelView {
+  struct Transport {
+    std::string name;
+    TransportState state;
+  };
+  std::vector<Transport> live;  // in id order
+};
+
+ModelView view_of(const PeerConnectionModel& m, const Case& c, const std::vector<bool>& sctp_only) {
+  ModelView v;
+  for (std::size_t t = 0; t < c.transport_names.size(); ++t) {
+    const auto id = static_cast<TransportId>(t);
+    if (!m.has_transport(id)) continue;
+    v.live.push_back({c.transport_names[t], {m.ice_state(id), m.dtls_state(id), sctp_only[t]}});
+  }
+  return v;
+}
+
+std::string transports_text(const ModelView& v) {
+  if (v.live.empty()) return "none";
+  std::string s;
+  for (const auto& t : v.live) s += (s.empty() ? "" : ", ") + t.name + " " + transport_text(t.state);
+  return s;
+}
+
+// "rule ics.checking (any transport new or checking), because of t0 checking/new"
+std::string rule_because(Profile profile, RuleId id, const ModelView& v) {
+  const Rule& r = rule(id);
+  std::string s = "rule " + std::string(r.id) + " (" + std::string(r.summary) + ")";
+  std::string because;
+  for (const auto& t : v.live) {
+    if (t.state.sctp_only && !counts_sctp_only_transports(profile)) continue;
+    const bool ice = (r.ice_triggers >> static_cast<unsigned>(t.state.ice)) & 1u;
+    const bool dtls = (r.dtls_triggers >> static_cast<unsigned>(t.state.dtls)) & 1u;
+    if (ice || dtls) because += (because.empty() ? "" : ", ") + t.name + " " + transport_text(t.state);
+  }
+  if (!because.empty()) s += ", because of " + because;
+  return s;
+}
+
+std::string pcs_text(const std::optional<PeerConnectionState>& s) {
+  return s ? std::string(to_string(*s)) : std::string("undefined (null)");
+}
+
+}  // namespace
+
+std::string explain_case_text(const Case& c, Profile profile) {
+  std::ostringstream out;
+  out << "case        " << c.id << " — " << c.title << "\n";
+  out << "kind        " << (c.kind == CaseKind::Snapshot ? "snapshot" : "sequence") << ", section " << c.section;
+  if (!c.section_title.empty()) out << " (" << c.section_title << ")";
+  out << "\n";
+  if (!c.file.empty()) out << "file        " << c.file << ":" << c.line << "\n";
+  out << "spec        " << c.spec_document << " #" << c.spec_anchor << "\n";
+  out << "            \"" << c.spec_quote << "\"\n";
+  out << "requires    " << c.requirement << "\n";
+  std::string profiles;
+  for (const auto& i : kProfiles)
+    if (c.applies_to(i.profile)) profiles += (profiles.empty() ? "" : ", ") + std::string(i.id);
+  out << "profiles    " << profiles << "; explained under " << to_string(profile) << "\n";
+  if (c.options.rederive_on_set_change || c.options.events_on_close)
+    out << "options     " << (c.options.rederive_on_set_change ? "rederive_on_set_change " : "")
+        << (c.options.events_on_close ? "events_on_close" : "") << "\n";
+
+  const ExpectedOutcome pass = expected_outcome(c, profile);
+  if (c.kind == CaseKind::Snapshot) {
+    out << "\n" << explain_text(profile, c.closed, c.transports);
+  } else {
+    out << "\nA fresh peer connection: no transports, connectionState new, iceConnectionState new.\n";
+    PeerConnectionModel m(profile, c.options);
+    std::vector<bool> sctp_only(c.transport_names.size(), false);
+    for (std::size_t i = 0; i < c.steps.size(); ++i) {
+      const SequenceStep& s = c.steps[i];
+      const Step& step = s.step;
+      const IceConnectionState ics_before = m.ice_connection_state();
+      const auto pcs_before = m.connection_state();
+      const bool was_closed = m.is_closed();
+      const IceTransportState ice_before = step.kind == StepKind::Close ? IceTransportState::New : m.ice_state(step.transport);
+      const DtlsTransportState dtls_before =
+          step.kind == StepKind::Close ? DtlsTransportState::New : m.dtls_state(step.transport);
+      if (step.kind == StepKind::Add && step.transport < sctp_only.size()) sctp_only[step.transport] = step.sctp_only;
+      const StepResult r = m.apply(step);
+      const ModelView after = view_of(m, c, sctp_only);
+      const Presence presence = m.presence();
+      RuleId ics_rule{}, pcs_rule{};
+      derive_ice_connection_state(profile, m.is_closed(), presence, &ics_rule);
+      derive_connection_state(profile, m.is_closed(), m.ice_connection_state(), presence, &pcs_rule);
+
+      out << "\nstep " << i << ": " << step_text(s) << "\n";
+      auto line = [&](const std::string& text) { out << "  " << text << "\n"; };
+      bool fired_ics = false, fired_pcs = false;
+      if (was_closed) {
+        line("ignored: the connection is closed, and nothing happens after close()");
+      } else {
+        switch (step.kind) {
+          case StepKind::Add:
+            line(s.transport + " joins the set with ICE new and DTLS new" +
+                 std::string(step.sctp_only ? " (referenced only by [[SctpTransport]])" : "") + ".");
+            if (!c.options.rederive_on_set_change)
+              line("The set changing re-derives nothing (rederive_on_set_change is off): no event.");
+            else
+              line("rederive_on_set_change is on: both aggregates are re-derived over the new set.");
+            break;
+          case StepKind::Ice:
+            if (ice_before == static_cast<IceTransportState>(step.state))
+              line(s.transport + "'s ICE state is already " + std::string(to_string(ice_before)) +
+                   ": no change, no task, no event.");
+            else
+              line("One task (change the selected candidate pair and state): the transport's state and both "
+                   "aggregates are updated first, then the events fire, each only if its value changed.");
+            break;
+          case StepKind::Dtls:
+            if (dtls_before == static_cast<DtlsTransportState>(step.state))
+              line(s.transport + "'s DTLS state is already " + std::string(to_string(dtls_before)) +
+                   ": no change, no event.");
+            else
+              line("The DTLS statechange fires; then, in a later task, \"update the connection state\" derives "
+                   "connectionState from the [[IceConnectionState]] slot as it is (a DTLS change never re-derives "
+                   "iceConnectionState).");
+            break;
+          case StepKind::Remove:
+            line(s.transport + " leaves the set and is closed: its DTLS transport first (statechange, then the "
+                               "connection update it queues), then its ICE transport (statechange, with both "
+                               "aggregates re-derived without it). A state that is already closed fires nothing.");
+            break;
+          case StepKind::Close:
+            line("close(): every transport and both aggregates become closed" +
+                 std::string(c.options.events_on_close
+                                 ? "; events_on_close is on, so iceconnectionstatechange and connectionstatechange "
+                                   "fire where the value changes."
+                                 : " without any event (\"This does not fire any event.\"); later steps are ignored."));
+            break;
+        }
+      }
+      // The [[IceConnectionState]] slot as each event sees it: a DTLS-triggered connection update
+      // (a dtls step, or the DTLS close of a removal) reads it before the ICE task re-derives it.
+      IceConnectionState slot = ics_before;
+      bool ice_event_seen = false;
+      for (const Event& e : r.events) {
+        std::string why;
+        switch (e.type) {
+          case EventType::IceTransportStateChange:
+            ice_event_seen = true;
+            why = "its ICE state changed (" + std::string(to_string(ice_before)) + " → " + std::string(e.state_name()) + ")";
+            break;
+          case EventType::DtlsTransportStateChange:
+            why = "its DTLS state changed (" + std::string(to_string(dtls_before)) + " → " +
+                  std::string(e.state_name()) + ")";
+            break;
+          case EventType::IceConnectionStateChange:
+            fired_ics = true;
+            slot = static_cast<IceConnectionState>(e.state);
+            why = "[[IceConnectionState]] " + std::string(to_string(ics_before)) + " → " + std::string(e.state_name()) +
+                  (step.kind == StepKind::Close ? " (close)" : ", by " + rule_because(profile, ics_rule, after));
+            break;
+          case EventType::ConnectionStateChange: {
+            fired_pcs = true;
+            RuleId event_rule{};
+            derive_connection_state(profile, m.is_closed(), slot, presence, &event_rule);
+            why = "[[ConnectionState]] " + pcs_text(pcs_before) + " → " + std::string(e.state_name()) +
+                  (step.kind == StepKind::Close ? " (close)" : ", by " + rule_because(profile, event_rule, after));
+            const bool dtls_update = step.kind == StepKind::Dtls || (step.kind == StepKind::Remove && !ice_event_seen);
+            if (dtls_update) why += "; update the connection state reads the [[IceConnectionState]] slot as it is: " +
+                                    std::string(to_string(slot));
+            break;
+          }
+        }
+        out << "  fires " << event_text(e, c.transport_names) << (e.task ? "  (a later task)" : "") << "\n";
+        out << "        " << why << "\n";
+      }
+      if (!was_closed && step.kind != StepKind::Close) {
+        const bool ics_derived = step.kind == StepKind::Ice || step.kind == StepKind::Remove ||
+                                 (step.kind == StepKind::Add && c.options.rederive_on_set_change);
+        const bool pcs_derived = ics_derived || step.kind == StepKind::Dtls;
+        const bool changed_something = !r.events.empty();
+        if (changed_something && ics_derived && !fired_ics)
+          line("no iceconnectionstatechange: [[IceConnectionState]] stays " +
+               std::string(to_string(m.ice_connection_state())) + " (" + rule_because(profile, ics_rule, after) + ")");
+        if (changed_something && pcs_derived && !fired_pcs) {
+          if (!m.connection_state())
+            line("no connectionstatechange: no state is defined (" + std::string(rule(pcs_rule).id) +
+                 "), so there is nothing for a listener to read");
+          else
+            line("no connectionstatechange: [[ConnectionState]] stays " + pcs_text(m.connection_state()) + " (" +
+                 rule_because(profile, pcs_rule, after) + ")");
+        }
+      }
+      out << "  then      connectionState=" << show_state(pass.steps[i].states.connection_state)
+          << " iceConnectionState=" << show_state(pass.steps[i].states.ice_connection_state)
+          << "; transports: " << transports_text(after) << "\n";
+    }
+  }
+  for (const Alternative& alt : c.alternatives) {
+    if (!((alt.profiles >> static_cast<unsigned>(profile)) & 1u)) continue;
+    const ExpectedOutcome o = alternative_outcome(c, alt, pass);
+    out << "\nalso acceptable (" << to_string(alt.verdict) << "): " << alt.note << "\n";
+    if (c.kind == CaseKind::Snapshot) {
+      out << "  connectionState=" << show_state(o.snapshot.connection_state)
+          << " iceConnectionState=" << show_state(o.snapshot.ice_connection_state) << "\n";
+    } else {
+      for (const auto& [index, partial] : alt.steps)
+        if (index < o.steps.size()) out << "  step " << index << ": " << show_step(o.steps[index]) << "\n";
+    }
   }
   return out.str();
 }

@@ -175,10 +175,210 @@ BOOST_AUTO_TEST_CASE(legacy_against_rec2025_and_expectations_round_trip) {
   const auto again = run_command(kCli + " run --quiet --sut reference:legacy-mdn --profile rec-2025 --expectations " +
                                  dir.str() + "/exp.json");
   BOOST_TEST(again.exit_code == 0, again.out);
-  // An expectation that no longer holds is unexpected.
+  // An expected failure that now passes is an unexpected pass: reported, and failing the run
+  // only with --fail-on-unexpected-pass.
   const auto other = run_command(kCli + " run --quiet --sut reference:rec-2025 --profile rec-2025 --expectations " +
                                  dir.str() + "/exp.json");
-  BOOST_TEST(other.exit_code == 1);
+  BOOST_TEST(other.exit_code == 0, other.out);
+  BOOST_TEST(other.out.find("unexpected pass(es): update the expectations") != std::string::npos, other.out);
+  BOOST_TEST(run_command(kCli + " run --quiet --sut reference:rec-2025 --profile rec-2025 --fail-on-unexpected-pass "
+                         "--expectations " + dir.str() + "/exp.json").exit_code == 1);
+  // A verdict that is worse than expected still fails the run.
+  const std::string passing = dir.file("pass.json", R"({"expectations": {"exhaustive.*": {"verdict": "pass", "reason": "r"}}})");
+  const auto worse = run_command(kCli + " run --quiet --sut reference:rec-2021 --profile rec-2025 --cases 'exhaustive.*' "
+                                 "--expectations " + passing);
+  BOOST_TEST(worse.exit_code == 1, worse.out);
+}
+
+// A filter that selects nothing is a usage error naming the filter, not a green run of 0 cases.
+BOOST_AUTO_TEST_CASE(empty_selection_is_a_usage_error) {
+  auto r = run_command(kCli + " run --cases 'nomatch*'");
+  BOOST_TEST(r.exit_code == 2, r.out);
+  BOOST_TEST(r.out.find("--cases 'nomatch*' matches no case") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("connstate list") != std::string::npos, r.out);
+  r = run_command(kCli + " run --tag no-such-tag");
+  BOOST_TEST(r.exit_code == 2, r.out);
+  BOOST_TEST(r.out.find("--tag 'no-such-tag' matches no case") != std::string::npos, r.out);
+  // One typo among good patterns is still a typo.
+  r = run_command(kCli + " run --cases 'close.*' --cases 'ics.completd-*'");
+  BOOST_TEST(r.exit_code == 2, r.out);
+  BOOST_TEST(r.out.find("'ics.completd-*'") != std::string::npos, r.out);
+  // Every case excluded: nothing left for the profile.
+  r = run_command(kCli + " run --cases 'close.*' --exclude 'close.*'");
+  BOOST_TEST(r.exit_code == 2, r.out);
+  BOOST_TEST(r.out.find("no case of profile rec-2025 is selected") != std::string::npos, r.out);
+}
+
+// A case that passes where the expectations file says it fails is an unexpected pass: its own
+// console line with the update command, a Markdown section, no JUnit <failure>; it fails the run
+// only with --fail-on-unexpected-pass.
+BOOST_AUTO_TEST_CASE(unexpected_pass_is_reported_as_such) {
+  TempDir dir;
+  const std::string exp = dir.file("e.json", R"j({"stack": "x", "profile": "rec-2025", "expectations": {
+    "close.no-event-from-new": {"verdict": "fail", "reason": "the stack fired an event on close()"}}})j");
+  const std::string outputs = " --json " + dir.str() + "/r.json --junit " + dir.str() + "/j.xml --markdown " + dir.str() +
+                              "/r.md --html " + dir.str() + "/r.html";
+  auto r = run_command(kCli + " run --cases close.no-event-from-new --expectations " + exp + outputs);
+  BOOST_TEST(r.exit_code == 0, r.out);
+  BOOST_TEST(r.out.find("PASS (unexpected: expected fail) close.no-event-from-new") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("update the expectations: connstate expectations update " + dir.str() + "/r.json -o " + exp) !=
+             std::string::npos, r.out);
+  BOOST_TEST(r.out.find("FAIL close.no-event-from-new") == std::string::npos, r.out);
+  const std::string junit = read_text(dir.str() + "/j.xml");
+  BOOST_TEST(junit.find("<failure") == std::string::npos, junit);
+  BOOST_TEST(junit.find("failures=\"0\"") != std::string::npos, junit);
+  BOOST_TEST(junit.find("<system-out>pass (unexpected: expected fail); update the expectations") != std::string::npos, junit);
+  const std::string md = read_text(dir.str() + "/r.md");
+  BOOST_TEST(md.find("## Unexpected passes: update the expectations") != std::string::npos, md);
+  BOOST_TEST(md.find("`close.no-event-from-new` — pass (unexpected: expected fail)") != std::string::npos, md);
+  BOOST_TEST(md.find("## Unexpected results") == std::string::npos, md);
+  BOOST_TEST(read_text(dir.str() + "/r.html").find("unexpected pass: update the expectations") != std::string::npos);
+  const auto doc = json::parse(read_text(dir.str() + "/r.json"));
+  BOOST_TEST(doc.at("summary").at("unexpected_passes").as_int64() == 1);
+  BOOST_TEST(doc.at("summary").at("unexpected").as_int64() == 0);
+  BOOST_TEST(doc.at("results").at(0).at("unexpected_pass").as_bool());
+  r = run_command(kCli + " run --cases close.no-event-from-new --fail-on-unexpected-pass --expectations " + exp + outputs);
+  BOOST_TEST(r.exit_code == 1, r.out);
+  BOOST_TEST(read_text(dir.str() + "/j.xml").find("<failure message=\"pass (unexpected: expected fail)\" type=\"unexpected-pass\"") !=
+             std::string::npos);
+  BOOST_TEST(run_command(kCli + " run --fail-on-unexpected-pass --cases close.no-event-from-new").exit_code == 2);
+}
+
+// `expectations update` writes one glob where every result under an id prefix fails alike,
+// keeps the reasons already written, is deterministic, and the run warns about TODO reasons,
+// keys that match no case and a file written for another profile.
+BOOST_AUTO_TEST_CASE(expectations_update_globs_reasons_and_warnings) {
+  TempDir dir;
+  const std::string results = dir.str() + "/r.json", file = dir.str() + "/exp.json";
+  const std::string legacy = " --sut reference:legacy-mdn --profile rec-2025";
+  BOOST_TEST(run_command(kCli + " run --quiet" + legacy + " --json " + results).exit_code == 1);
+  BOOST_TEST_REQUIRE(run_command(kCli + " expectations update " + results + " -o " + file).exit_code == 0);
+  const auto written = json::parse(read_text(file));
+  BOOST_TEST(written.at("profile").as_string() == "rec-2025");
+  const auto& entries = written.at("expectations").as_object();
+  // Every glob covers at least two results, all with the glob's verdict; together the entries
+  // give every result its verdict.
+  const auto doc = json::parse(read_text(results));
+  std::size_t globs = 0;
+  for (const auto& [key, value] : entries) {
+    const std::string k(key);
+    if (k.find('*') == std::string::npos) continue;
+    ++globs;
+    std::size_t covered = 0;
+    for (const auto& r : doc.at("results").as_array()) {
+      if (!harness::glob_match(k, std::string(r.at("id").as_string()))) continue;
+      ++covered;
+      BOOST_TEST(r.at("verdict") == value.at("verdict"), k << " covers " << r.at("id"));
+    }
+    BOOST_TEST(covered >= 2u, k);
+  }
+  BOOST_TEST(globs > 10u);
+  BOOST_TEST(entries.size() < 3259u);  // fewer entries than failures
+  BOOST_TEST(run_command(kCli + " run --quiet" + legacy + " --expectations " + file).exit_code == 0);
+  // Refresh: a filled-in reason survives, on an exact key and on a glob; the output is stable.
+  std::string text = read_text(file);
+  std::string exact, glob;
+  for (const auto& [key, value] : entries) {
+    (void)value;
+    const std::string k(key);
+    if (k.find('*') == std::string::npos && exact.empty()) exact = k;
+    if (k.find('*') != std::string::npos && glob.empty()) glob = k;
+  }
+  for (const std::string& k : {exact, glob}) {
+    const auto at = text.find(json::serialize(json::value(k)));
+    const auto todo = text.find("TODO: explain why (spec says X, stack does Y)", at);
+    text.replace(todo, std::string("TODO: explain why (spec says X, stack does Y)").size(), "legacy text: " + k);
+  }
+  std::ofstream(file) << text;
+  BOOST_TEST_REQUIRE(run_command(kCli + " expectations update " + results + " -o " + file).exit_code == 0);
+  const std::string refreshed = read_text(file);
+  BOOST_TEST(refreshed.find("\"reason\": \"legacy text: " + exact + "\"") != std::string::npos, refreshed.substr(0, 2000));
+  BOOST_TEST(refreshed.find("\"reason\": \"legacy text: " + glob + "\"") != std::string::npos);
+  BOOST_TEST_REQUIRE(run_command(kCli + " expectations update " + results + " -o " + file).exit_code == 0);
+  BOOST_TEST(read_text(file) == refreshed);
+  // Warnings: TODO reasons, a key that matches no case, another profile; on stderr and in the reports.
+  const auto warned = run_command(kCli + " run --quiet --sut reference:legacy-mdn --profile rec-2021-amended --cases 'close.*'"
+                                  " --expectations " + file + " --json " + dir.str() + "/w.json --markdown " + dir.str() + "/w.md");
+  BOOST_TEST(warned.out.find("still have a TODO reason") != std::string::npos, warned.out);
+  BOOST_TEST(warned.out.find("was written for profile rec-2025, but this run checks profile rec-2021-amended") !=
+             std::string::npos, warned.out);
+  const std::string typo = dir.file("typo.json", R"({"stack": "x", "expectations": {
+    "ics.completd-*": {"verdict": "fail", "reason": "a typo"},
+    "close.no-event-from-new": {"verdict": "pass", "reason": "TODO"}}})");
+  const auto t = run_command(kCli + " run --quiet --cases 'close.*' --expectations " + typo + " --json " + dir.str() + "/t.json");
+  BOOST_TEST(t.exit_code == 0, t.out);
+  BOOST_TEST(t.out.find("1 key(s) match no case (ics.completd-*)") != std::string::npos, t.out);
+  BOOST_TEST(t.out.find("1 expectation(s) still have a TODO reason (close.no-event-from-new)") != std::string::npos, t.out);
+  const auto header = json::parse(read_text(dir.str() + "/t.json")).at("header");
+  BOOST_TEST(header.at("warnings").as_array().size() == 2u);
+  BOOST_TEST(read_text(dir.str() + "/w.md").find("- **warning**: ") != std::string::npos);
+}
+
+// `explain CASE-ID`: the case with its citation, then the reference's reasoning per step.
+BOOST_AUTO_TEST_CASE(explain_a_case) {
+  auto r = run_command(kCli + " explain close.no-event-from-connected");
+  BOOST_TEST(r.exit_code == 0, r.out);
+  for (const char* expected :
+       {"case        close.no-event-from-connected — close() on a connected PC fires no event",
+        "spec        webrtc-pc REC 2025-03-13 #dom-rtcpeerconnection-close", "step 0: add t0",
+        "The set changing re-derives nothing (rederive_on_set_change is off): no event.",
+        "  fires pc iceconnectionstatechange checking",
+        "[[IceConnectionState]] new → checking, by rule ics.checking",
+        "no connectionstatechange: [[ConnectionState]] stays connecting (rule pcs-2025.connecting",
+        "  fires pc connectionstatechange connected  (a later task)",
+        "the [[IceConnectionState]] slot as it is: connected", "step 5: close", "without any event",
+        "then      connectionState=closed iceConnectionState=closed"})
+    BOOST_TEST(r.out.find(expected) != std::string::npos, expected << "\n" << r.out);
+  r = run_command(kCli + " explain exhaustive.open.completed-connected");
+  BOOST_TEST(r.exit_code == 0, r.out);
+  BOOST_TEST(r.out.find("connectionState = connecting") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("pcs-2025.connecting") != std::string::npos, r.out);
+  r = run_command(kCli + " explain --all-profiles exhaustive.open.completed-connected");
+  BOOST_TEST(r.out.find("explained under legacy-mdn") != std::string::npos, r.out);
+  r = run_command(kCli + " explain set.remove-last-connected");
+  BOOST_TEST(r.out.find("also acceptable (informational)") != std::string::npos, r.out);
+  BOOST_TEST(run_command(kCli + " explain no.such-case").exit_code == 2);
+  BOOST_TEST(run_command(kCli + " explain --profile rec-2030 close.no-event-from-new").exit_code == 2);
+  // A case that does not apply to the profile asked for.
+  r = run_command(kCli + " list --json --tag legacy");
+  std::istringstream lines(r.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto c = json::parse(line);
+    const auto& profiles = c.at("profiles").as_array();
+    if (std::find(profiles.begin(), profiles.end(), json::value("rec-2025")) != profiles.end()) continue;
+    const std::string id(c.at("id").as_string());
+    BOOST_TEST(run_command(kCli + " explain --profile rec-2025 " + id).exit_code == 2, id);
+    const auto x = run_command(kCli + " explain " + id);
+    BOOST_TEST(x.exit_code == 0, id);
+    BOOST_TEST(x.out.find("explained under " + std::string(profiles.at(0).as_string())) != std::string::npos, x.out);
+    break;
+  }
+}
+
+// The documented check-trace command gives the recorded verdicts from the repository root, from
+// any other directory and with --root: a key names a trace by the end of its path. A key that
+// matches no given trace is warned about.
+BOOST_AUTO_TEST_CASE(trace_expectations_work_from_any_directory) {
+  const std::string exp = "cases/traces/chromium/expectations.json", trace = "cases/traces/chromium/connect.jsonl";
+  const std::string cd_root = "cd " + kSourceDir + " && ";
+  for (const std::string& cmd :
+       {cd_root + kCli + " check-trace --expectations " + exp + " " + trace,
+        cd_root + kCli + " check-trace --root cases/traces --expectations " + exp + " " + trace,
+        "cd /tmp && " + kCli + " check-trace --expectations " + kSourceDir + "/" + exp + " " + kSourceDir + "/" + trace,
+        "cd " + kSourceDir + "/cases/traces/chromium && " + kCli + " check-trace --expectations expectations.json connect.jsonl"}) {
+    const auto r = run_command(cmd);
+    BOOST_TEST(r.exit_code == 0, cmd << "\n" << r.out);
+    BOOST_TEST(r.out.find("2 fail, 0 error") != std::string::npos, r.out);  // the recorded verdicts, expected
+    BOOST_TEST(r.out.find("0 unexpected") != std::string::npos, r.out);
+  }
+  TempDir dir;
+  const std::string typo = dir.file("e.json", R"({"stack": "chromium", "expectations": {
+    "chromium/conect#*": {"verdict": "fail", "reason": "a typo"},
+    "chromium/*": {"verdict": "fail", "reason": "wrong order"}}})");
+  const auto r = run_command(cd_root + kCli + " check-trace --expectations " + typo + " " + trace);
+  BOOST_TEST(r.exit_code == 0, r.out);
+  BOOST_TEST(r.out.find("1 key(s) match no given trace (chromium/conect#*)") != std::string::npos, r.out);
 }
 
 // An expectations file written before the cases were renamed (old ids, old-id globs) still

@@ -5,6 +5,8 @@ connstate_cc_test(NAME cli_test SRCS tests/cli_test.cpp DEPS connstate::harness 
 connstate_cc_test(NAME html_report_chromium_test SRCS tests/html_report_chromium_test.cpp DEPS connstate::harness
                   LABELS integration)
 connstate_cc_test(NAME stacks_test SRCS tests/stacks_test.cpp DEPS connstate::harness LABELS integration TIMEOUT 900)
+connstate_cc_test(NAME adapter_protocol_doc_test SRCS tests/adapter_protocol_doc_test.cpp DEPS connstate::harness
+                  LABELS unit conformance)
 connstate_cc_test(NAME legacy_differences_test SRCS tests/legacy_differences_test.cpp DEPS connstate::harness
                   LABELS conformance)
 find_program(CONNSTATE_PYTHON3_FOR_TESTS NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)

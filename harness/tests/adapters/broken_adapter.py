@@ -10,6 +10,12 @@ finds no such file misbehaves (it creates the file), so a restarted adapter beha
   wrong-id       answers with another id           out-of-order  swaps two answers
   huge-line      answers with a 100 MB line        stderr-flood  writes 64 MB to stderr, answers correctly
   bad-hello      answers hello wrongly             crash-always  dies at every request after hello
+  correct        answers correctly
+Values outside the protocol, in a line that still answers the right request:
+  capitalized    writes "Connected" for every connectionState "connected" (from the N-th request on)
+  wrong-type     iceConnectionState 3                unknown-target  an event at target "sctp"
+  unknown-event  a pc event of type "statechange"
+With BROKEN_ADAPTER_NAME in the environment, hello answers that name.
 """
 import json
 import os
@@ -32,6 +38,7 @@ if len(sys.argv) > 3:
 session = {"pc": adapter.PeerConnection()}
 count = 0
 held = None
+spoiled = False
 out = sys.stdout
 
 
@@ -46,7 +53,10 @@ for line in sys.stdin:
         if mode == "bad-hello":
             send({"id": request["id"], "hello": "yes"})
             continue
-        send(adapter.handle(request, session))
+        reply = adapter.handle(request, session)
+        if "BROKEN_ADAPTER_NAME" in os.environ:
+            reply["name"] = os.environ["BROKEN_ADAPTER_NAME"]
+        send(reply)
         continue
     count += 1
     reply = adapter.handle(request, session)
@@ -67,6 +77,16 @@ for line in sys.stdin:
         continue
     if trigger and mode == "wrong-id":
         reply["id"] = request["id"] + 1000
+    if mode == "capitalized" and count >= n and reply.get("connectionState") == "connected":
+        reply["connectionState"] = "Connected"
+    # Once, at the first answer from the N-th on that has the field to spoil.
+    if mode == "wrong-type" and count >= n and not spoiled and "iceConnectionState" in reply:
+        reply["iceConnectionState"] = 3
+        spoiled = True
+    if mode in ("unknown-target", "unknown-event") and count >= n and not spoiled and "events" in reply:
+        target = "sctp" if mode == "unknown-target" else "pc"
+        reply["events"].append({"target": target, "type": "statechange", "state": "connected"})
+        spoiled = True
     if trigger and mode == "huge-line":
         out.write('{"id": %d, "connectionState": "' % request["id"])
         chunk = "x" * (1 << 20)

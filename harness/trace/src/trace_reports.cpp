@@ -697,7 +697,7 @@ class ConsoleReport final : public TraceSink {
     }
   }
   void end(const TraceRunHeader& h, const harness::RunSummary& s) override {
-    if (shown_ > max_) std::fprintf(out_, "\n… %zu more unexpected results (see the reports)\n", shown_ - max_);
+    if (shown_ > max_ && max_ > 0) std::fprintf(out_, "\n… %zu more unexpected results (see the reports)\n", shown_ - max_);
     std::fprintf(out_, "\ncheck-trace against profile %s (reorder window %s ms): %zu peer connections in %.2f s\n",
                  h.run.profile.c_str(), internal::number_text(h.reorder_window_ms).c_str(), s.total, s.seconds);
     std::fprintf(out_, "  %zu pass, %zu non-strict, %zu informational, %zu fail, %zu error\n", s.count(Verdict::Pass),

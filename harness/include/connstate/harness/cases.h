@@ -144,7 +144,8 @@ std::vector<Case> parse_case_file(std::string_view text, const std::string& file
 void cross_check(const Case& c, const std::string& pointer);
 
 // The case with this id or alias, or nullptr. Ids and aliases are unique across the
-// suite (the loader refuses a file that reuses one), so the answer is unambiguous.
+// suite (the loader refuses a file that reuses one), so the answer is unambiguous. Every
+// lookup of a case by a user-given id goes through here.
 const Case* find_case(const Suite& suite, std::string_view id_or_alias);
 
 // What a generated case is about, as its title says it:

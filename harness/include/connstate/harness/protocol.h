@@ -2,9 +2,13 @@
 //
 // One request per line, exactly one response line per request, in order; every
 // request has "op" and an integer "id" that its response echoes. This file builds
-// the requests the harness sends and checks the responses it gets (strictly: an
-// answer that is not what protocol 1 allows is an error with the offending line
-// as evidence). docs/adapter-protocol.md is the normative description.
+// the requests the harness sends and checks the responses it gets, strictly. Two
+// kinds of breach are told apart: a line that loses the conversation (not JSON, no
+// id, the wrong id) throws ProtocolError and the adapter must be restarted; a line
+// that keeps it but carries a value protocol 1 does not allow (a state string that
+// does not exist, a wrong type, an unknown event target or type) answers the case
+// with status Error, "adapter broke the protocol: …", and the adapter goes on.
+// docs/adapter-protocol.md is the normative description.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +23,7 @@ namespace connstate::harness::protocol {
 
 inline constexpr int kVersion = 1;
 
-// A response that breaks the protocol; `what()` says how.
+// A response after which the harness and the adapter no longer agree on what answers what.
 struct ProtocolError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -36,7 +40,8 @@ struct Hello {
 };
 Hello parse_hello(std::string_view line, std::int64_t id);
 
-// Ok / Unsupported / Error (the adapter's own "error" field) answers; ProtocolError otherwise.
+// Ok / Unsupported / Error answers (Error: the adapter's own "error" field, or a value outside
+// the protocol, with the line as evidence); ProtocolError when the line loses the conversation.
 SnapshotAnswer parse_evaluate_response(std::string_view line, std::int64_t id);
 // For reset: status only (states/events are ignored).
 SnapshotAnswer parse_reset_response(std::string_view line, std::int64_t id);
@@ -44,11 +49,21 @@ struct StepAnswer {
   AnswerStatus status = AnswerStatus::Ok;
   StepOutcomeText outcome;
   std::string message;
+  std::string evidence;
 };
-StepAnswer parse_step_response(std::string_view line, std::int64_t id);
+// `transport_names`: the transports the case named; an event at any other is outside the protocol
+// (empty: any name is accepted).
+StepAnswer parse_step_response(std::string_view line, std::int64_t id,
+                               const std::vector<std::string>& transport_names = {});
 void parse_bye_response(std::string_view line, std::int64_t id);
 
 // Evidence text: the line cut to `max` bytes with a note of its full size.
 std::string truncate_for_evidence(std::string_view line, std::size_t max = 300);
+
+// How a report names a request the harness sent: "request 17 (ice t0 → checking)".
+std::string describe_request(std::string_view request_line);
+
+// The prefix of every message about a value outside protocol 1.
+inline constexpr std::string_view kBrokeProtocol = "adapter broke the protocol: ";
 
 }  // namespace connstate::harness::protocol

@@ -31,7 +31,8 @@ struct CaseResult {
   std::string matched_note;    // the alternative that matched
   double micros = 0;
   const Expectation* expectation = nullptr;
-  bool unexpected = false;
+  bool unexpected = false;       // counts against the run
+  bool unexpected_pass = false;  // better than its expectation: the expectations file is out of date
 };
 
 struct RunHeader {
@@ -44,11 +45,15 @@ struct RunHeader {
   std::string expectations_file;
   std::size_t selected = 0;
   std::string cases_dir;  // where the suite was loaded from: reports link docs/spec/ next to it
+  std::string results_file;            // the JSON report, if any (for "update the expectations" hints)
+  bool fail_on_unexpected_pass = false;
+  std::vector<std::string> warnings;   // about the inputs (expectations file); also printed on stderr
 };
 
 struct RunSummary {
   std::size_t counts[6] = {};  // by Verdict
   std::size_t unexpected = 0;
+  std::size_t unexpected_passes = 0;
   std::size_t total = 0;
   double seconds = 0;
   bool interrupted = false;
@@ -76,6 +81,7 @@ struct RunOptions {
   Profile profile = kDefaultProfile;
   bool strict = false;
   const Expectations* expectations = nullptr;
+  bool fail_on_unexpected_pass = false;        // unexpected passes count as unexpected results
   std::size_t batch = 512;                     // snapshot cases per evaluate() call
   std::function<void(std::size_t done, std::size_t total)> progress;
   const volatile bool* stop = nullptr;         // set by a signal handler: finish cleanly

@@ -18,9 +18,12 @@
 
 namespace connstate::harness {
 
-// The stack could not be started or talked to at all (exit code 3).
+// The stack could not be started or talked to at all (exit code 3). `evidence`: what the
+// stack left behind (exit status, last stderr lines), one fact per line.
 struct StackError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit StackError(const std::string& message, std::string evidence_ = {})
+      : std::runtime_error(message), evidence(std::move(evidence_)) {}
+  std::string evidence;
 };
 
 struct StackInfo {
@@ -68,6 +71,7 @@ class StackUnderTest {
 struct StackOptions {
   std::size_t window = 64;                 // requests in flight
   int request_timeout_ms = 5000;           // no answer for this long: the adapter hangs
+  int start_timeout_ms = 30000;            // for the answer to hello (the adapter may start a stack)
   int run_timeout_s = 0;                   // whole run; 0 = none
   int max_restarts = 5;                    // after a crash/hang/protocol error
   std::size_t max_line_bytes = 1u << 20;   // a longer response line is an error
@@ -79,7 +83,7 @@ std::unique_ptr<StackUnderTest> make_stack(const std::string& sut, const StackOp
 std::unique_ptr<StackUnderTest> make_reference_stack(Profile profile);
 std::unique_ptr<StackUnderTest> make_plugin_stack(const std::string& path);
 // A stack that could not be started: answers every case with `error` and the reason.
-std::unique_ptr<StackUnderTest> make_unavailable_stack(const std::string& sut, const std::string& reason);
+std::unique_ptr<StackUnderTest> make_unavailable_stack(const std::string& sut, const StackError& why);
 std::unique_ptr<StackUnderTest> make_exec_stack(const std::string& command_line, const StackOptions& options);
 
 }  // namespace connstate::harness

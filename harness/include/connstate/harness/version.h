@@ -6,7 +6,8 @@
 namespace connstate::harness {
 
 std::string tool_version();
-// Tool version, suite version (hash of the case files it finds) and the profiles.
+// Tool version (with `git describe` when built from git), suite version (hash of the case files
+// it finds) and the profiles.
 std::string version_text();
 // Current UTC time, ISO 8601.
 std::string utc_now();

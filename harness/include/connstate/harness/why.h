@@ -5,6 +5,7 @@
 #include <string>
 
 #include "connstate/derivation.h"
+#include "connstate/harness/cases.h"
 
 namespace connstate::harness {
 
@@ -18,5 +19,10 @@ std::string connection_state_json(const std::optional<PeerConnectionState>& s);
 std::string explain_text(Profile profile, bool closed, std::span<const TransportState> transports);
 // "connected/new" (+ " (sctp only)")
 std::string transport_text(const TransportState& t);
+// What `connstate explain CASE-ID` prints: the case (title, spec citation, inputs) and the
+// reference's reasoning under `profile`: for a snapshot the deciding rule of each value; for a
+// sequence, step by step, each event with why it fired, the events that did not fire and why,
+// and the states afterwards; then the other acceptable outcomes.
+std::string explain_case_text(const Case& c, Profile profile);
 
 }  // namespace connstate::harness
