@@ -26,5 +26,6 @@ int case_from_crash(const Args& args);
 int compare(const Args& args);
 int check_trace(const Args& args);
 int import_trace(const Args& args);
+int live(const Args& args);
 
 }  // namespace connstate::cli
