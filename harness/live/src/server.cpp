@@ -5,6 +5,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -214,8 +216,13 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   }
 
   std::string host_of(const http::request<http::empty_body>& req) const {
+    // The Host the browser used is where the probe connects back to; it goes into scripts and a CSP
+    // header, so anything but a host name or address with a port is replaced.
     const auto host = req[http::field::host];
-    if (!host.empty()) return std::string(host);
+    const bool plain = !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '-' || c == '[' || c == ']';
+    });
+    if (plain) return std::string(host);
     return "127.0.0.1:" + std::to_string(hub_->port);
   }
 
@@ -253,11 +260,16 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
       } else {
         const std::string config = "{\"ws\":" + json_string(ws_base + "&role=viewer") + ",\"probe\":" +
                                    json_string("http://" + host + "/probe.js?token=" + hub_->token) + "}";
+        // Only the page's own script runs (a nonce, not 'unsafe-inline'): text from traces cannot add any.
+        const std::string nonce = random_token();
         res.set(http::field::content_type, "text/html; charset=utf-8");
-        res.set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                                           "img-src data:; connect-src ws://" + host + "; frame-ancestors 'none'");
+        res.set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-" + nonce +
+                                               "'; style-src 'unsafe-inline'; img-src data:; connect-src ws://" + host +
+                                               "; frame-ancestors 'none'; base-uri 'none'");
         res.set("Referrer-Policy", "no-referrer");
-        res.body() = replace_config(assets::live_html, config);
+        std::string page = replace_config(assets::live_html, config);
+        if (const auto at = page.find("CONNSTATE_NONCE"); at != std::string::npos) page.replace(at, 15, nonce);
+        res.body() = std::move(page);
       }
       res.prepare_payload();
     }

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "connstate/harness/cases.h"
+#include "connstate/harness/expectations.h"
 #include "connstate/harness/json_input.h"
 #include "connstate/harness/version.h"
 #include "connstate/trace/trace_reports.h"
@@ -392,6 +393,8 @@ class WsConnection : public Client, public std::enable_shared_from_this<WsConnec
     hub_->stats.memory -= std::min(hub_->stats.memory, session_->memory());
     const std::size_t lines = session_->lines();
     trace::TraceResult r = session_->finish();
+    // As check-trace without an expectations file judges them.
+    for (auto& pc : r.pcs) pc.unexpected = harness::is_unexpected(pc.verdict, nullptr, false);
     if (record_) {
       if (std::fclose(record_) != 0 && !record_failed_)
         hub_->warn("[" + key_ + "] write error on " + file_ + "; the recording is incomplete");

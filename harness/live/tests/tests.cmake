@@ -1,0 +1,9 @@
+# Tests of connstate live (included from harness/live/CMakeLists.txt).
+
+# The clients the server tests and bench/live-load drive it with (not installed).
+if(CONNSTATE_BUILD_TESTING OR CONNSTATE_BUILD_BENCH)
+  add_executable(connstate-live-client tests/live_client.cpp)
+  target_link_libraries(connstate-live-client PRIVATE Boost::headers Boost::json Threads::Threads)
+  target_compile_options(connstate-live-client PRIVATE ${CONNSTATE_WARNINGS})
+  set_target_properties(connstate-live-client PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+endif()
