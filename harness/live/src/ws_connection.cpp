@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <optional>
+#include <tuple>
 
 #include "connstate/harness/cases.h"
 #include "connstate/harness/expectations.h"
@@ -180,13 +182,18 @@ class WsConnection : public Client, public std::enable_shared_from_this<WsConnec
     if (!writing_) write_next();
   }
 
-  // A normal close (the trace ended, the server stops) first sends what is queued, the end message
-  // included; any other close drops what has not started to go out: the client broke a rule.
+  // A normal close (the trace ended, the server stops) first sends what is queued, the session's
+  // last findings and its end message included; any other close drops what has not started to go
+  // out: the client broke a rule. A close asked for while the session's checker is running (from one
+  // of its callbacks) waits until it returns: the session must not end under its own feet.
   void close(std::uint16_t code, std::string reason) override {
+    if (in_session_) {
+      if (!deferred_close_) deferred_close_.emplace(code, std::move(reason));
+      return;
+    }
     if (closing_) return;
-    closing_ = true;
-    const bool graceful = code == websocket::close_code::normal || code == websocket::close_code::going_away;
-    if (!graceful) {
+    bool graceful = code == websocket::close_code::normal || code == websocket::close_code::going_away;
+    auto give_up_queue = [&] {
       ++hub_->stats.disconnected;
       hub_->print((role_ == Role::Probe ? "[" + key_ + "]" : "[viewer " + peer_ + "]") + " disconnected: " + reason +
                   " (close code " + std::to_string(code) + ")");
@@ -194,8 +201,19 @@ class WsConnection : public Client, public std::enable_shared_from_this<WsConnec
         queue_bytes_ -= queue_.back()->size();
         queue_.pop_back();
       }
+    };
+    if (!graceful) {
+      closing_ = true;
+      give_up_queue();
     }
     end_session(code == websocket::close_code::normal ? reason : (graceful ? "" : "disconnected: ") + reason, graceful);
+    closing_ = true;
+    if (graceful && deferred_close_) {  // the last messages did not fit its queue
+      std::tie(code, reason) = *deferred_close_;
+      graceful = false;
+      give_up_queue();
+    }
+    deferred_close_.reset();
     close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
     close_pending_ = true;
     kill_timer_.expires_after(
@@ -364,12 +382,20 @@ class WsConnection : public Client, public std::enable_shared_from_this<WsConnec
   void on_probe_message(std::string_view message) {
     if (!session_ || session_done_) return;
     const std::size_t before = session_->memory();
+    in_session_ = true;
     auto refusal = session_->message(message, seconds_now());
+    in_session_ = false;
     const std::size_t after = session_->memory();
     hub_->stats.memory += after - before;
     if (record_) std::fflush(record_);  // a reader of the file sees whole messages
     if (refusal) {
       close(refusal->close_code, refusal->reason);
+      return;
+    }
+    if (deferred_close_) {
+      auto [code, reason] = *deferred_close_;
+      deferred_close_.reset();
+      close(code, std::move(reason));
       return;
     }
     if (session_->ended()) {
@@ -392,7 +418,9 @@ class WsConnection : public Client, public std::enable_shared_from_this<WsConnec
     session_done_ = true;
     hub_->stats.memory -= std::min(hub_->stats.memory, session_->memory());
     const std::size_t lines = session_->lines();
+    in_session_ = true;
     trace::TraceResult r = session_->finish();
+    in_session_ = false;
     // As check-trace without an expectations file judges them.
     for (auto& pc : r.pcs) pc.unexpected = harness::is_unexpected(pc.verdict, nullptr, false);
     if (record_) {
@@ -469,6 +497,8 @@ class WsConnection : public Client, public std::enable_shared_from_this<WsConnec
   std::size_t queue_bytes_ = 0;
   bool writing_ = false, closing_ = false, open_ = false, registered_ = false, close_pending_ = false;
   websocket::close_reason close_reason_;
+  bool in_session_ = false;  // inside the session's checker (its callbacks may ask for a close)
+  std::optional<std::pair<std::uint16_t, std::string>> deferred_close_;
   double tokens_;
   double last_refill_ = 0;
   // probe sessions

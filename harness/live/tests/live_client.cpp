@@ -280,9 +280,11 @@ int viewer(const Options& o) {
           std::size_t messages = 0;
           for (;;) {
             boost::system::error_code ec;
+            beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(2));  // still open if nothing comes
             co_await ws.async_read(buf, asio::redirect_error(use_awaitable, ec));
             if (ec) {
-              r["closed_by_server"] = ec == websocket::error::closed;
+              r["closed_by_server"] = ec == websocket::error::closed || ec == asio::error::connection_reset ||
+                                      ec == asio::error::eof;
               r["close_code"] = ws.reason().code;
               r["reason"] = std::string(ws.reason().reason.c_str());
               r["error"] = ec.message();
@@ -470,46 +472,54 @@ awaitable<json::object> fault_client(const Options& o, const Url& u, std::size_t
     co_await ws.async_write(asio::buffer(m), asio::redirect_error(use_awaitable, ec));
     co_return !ec;
   };
-  if (k == "oversized") {
-    co_await send(kHeader);
-    co_await send(std::string(1 << 20, 'x'));
-  } else if (k == "garbage") {
-    co_await send(kHeader);
-    co_await send("this is not JSON at all");
-  } else if (k == "truncated") {
-    co_await send(kHeader);
-    co_await send(R"({"t_ms":1,"pc":"a","target":"pc","event":"connectionstatechange","sta)");
-  } else if (k == "binary") {
-    co_await send(kHeader);
-    co_await send(std::string("\x00\x01\x02", 3), false);
-  } else if (k == "no-header") {
-    co_await send(R"({"t_ms":1,"pc":"a","target":"pc","event":"connectionstatechange","state":"connecting"})");
-  } else if (k == "rate") {
-    co_await send(kHeader);
-    for (int i = 0; i < 5000; ++i)
-      if (!co_await send(R"({"t_ms":1,"target":"app","event":"mark"})")) break;
-  } else if (k == "pcs") {
-    co_await send(kHeader);
-    std::string m;
-    for (int i = 0; i < 100; ++i)
-      m += (m.empty() ? "" : "\n") + std::string(R"({"t_ms":1,"pc":"pc)") + std::to_string(i) +
-           R"(","target":"api","event":"create"})";
-    co_await send(m);
-  } else if (k == "memory") {
-    co_await send(kHeader);
-    const std::string line = R"({"t_ms":1,"target":"app","event":"mark","detail":")" + std::string(900, 'm') + "\"}";
-    std::string m;
-    for (int i = 0; i < 50; ++i) m += (m.empty() ? "" : "\n") + line;
-    asio::steady_timer t(executor);
-    for (int i = 0; i < 2000; ++i) {
-      if (!co_await send(m)) break;
-      t.expires_after(std::chrono::milliseconds(12));
-      co_await t.async_wait(use_awaitable);
+  // The misbehaviour, written while the close frame is read: whichever ends first ends the other.
+  auto misbehave = [&]() -> awaitable<void> {
+    if (k == "oversized") {
+      co_await send(kHeader);
+      co_await send(std::string(1 << 20, 'x'));
+    } else if (k == "garbage") {
+      co_await send(kHeader);
+      co_await send("this is not JSON at all");
+    } else if (k == "truncated") {
+      co_await send(kHeader);
+      co_await send(R"({"t_ms":1,"pc":"a","target":"pc","event":"connectionstatechange","sta)");
+    } else if (k == "binary") {
+      co_await send(kHeader);
+      co_await send(std::string("\x00\x01\x02", 3), false);
+    } else if (k == "no-header") {
+      co_await send(R"({"t_ms":1,"pc":"a","target":"pc","event":"connectionstatechange","state":"connecting"})");
+    } else if (k == "rate") {
+      co_await send(kHeader);
+      for (int i = 0; i < 5000; ++i)
+        if (!co_await send(R"({"t_ms":1,"target":"app","event":"mark"})")) break;
+    } else if (k == "pcs") {
+      co_await send(kHeader);
+      std::string m;
+      for (int i = 0; i < 100; ++i)
+        m += (m.empty() ? "" : "\n") + std::string(R"({"t_ms":1,"pc":"pc)") + std::to_string(i) +
+             R"(","target":"api","event":"create"})";
+      co_await send(m);
+    } else if (k == "memory") {
+      co_await send(kHeader);
+      const std::string line = R"({"t_ms":1,"target":"app","event":"mark","detail":")" + std::string(900, 'm') + "\"}";
+      std::string m;
+      for (int i = 0; i < 50; ++i) m += (m.empty() ? "" : "\n") + line;
+      asio::steady_timer t(executor);
+      for (int i = 0; i < 2000; ++i) {
+        if (!co_await send(m)) break;
+        t.expires_after(std::chrono::milliseconds(12));
+        co_await t.async_wait(use_awaitable);
+      }
+    } else {
+      throw std::invalid_argument("unknown fault kind '" + k + "'");
     }
-  } else {
-    throw std::invalid_argument("unknown fault kind '" + k + "'");
-  }
-  co_await read_close();
+    // Then wait (the reader ends this).
+    asio::steady_timer t(executor);
+    t.expires_after(std::chrono::seconds(60));
+    co_await t.async_wait(use_awaitable);
+  };
+  using namespace asio::experimental::awaitable_operators;
+  co_await (read_close() || misbehave());
   co_return r;
 }
 
