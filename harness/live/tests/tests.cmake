@@ -7,3 +7,5 @@ if(CONNSTATE_BUILD_TESTING OR CONNSTATE_BUILD_BENCH)
   target_compile_options(connstate-live-client PRIVATE ${CONNSTATE_WARNINGS})
   set_target_properties(connstate-live-client PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 endif()
+
+connstate_cc_test(NAME live_session_test SRCS tests/session_test.cpp DEPS connstate::live LABELS unit)
