@@ -89,11 +89,21 @@ void raise_descriptor_limit() {
 
 using Ws = websocket::stream<beast::tcp_stream>;
 
-awaitable<void> connect_ws(Ws& ws, const Url& u, const std::string& target, const std::string& origin = "") {
+// small_receive_buffer: a client that does not read fills up sooner (the server's queue, not the
+// kernel's buffers, then holds what it does not take).
+awaitable<void> connect_ws(Ws& ws, const Url& u, const std::string& target, const std::string& origin = "",
+                           bool small_receive_buffer = false) {
   tcp::resolver resolver(co_await asio::this_coro::executor);
   auto endpoints = co_await resolver.async_resolve(u.host, u.port, use_awaitable);
   beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(30));
-  co_await beast::get_lowest_layer(ws).async_connect(endpoints, use_awaitable);
+  if (small_receive_buffer) {
+    auto& sock = beast::get_lowest_layer(ws).socket();
+    sock.open(endpoints.begin()->endpoint().protocol());
+    sock.set_option(asio::socket_base::receive_buffer_size(4096));
+    co_await sock.async_connect(*endpoints.begin(), use_awaitable);
+  } else {
+    co_await beast::get_lowest_layer(ws).async_connect(endpoints, use_awaitable);
+  }
   beast::get_lowest_layer(ws).expires_never();
   if (!origin.empty())
     ws.set_option(websocket::stream_base::decorator(
@@ -270,7 +280,7 @@ int viewer(const Options& o) {
       io,
       [&]() -> awaitable<void> {
         Ws ws(co_await asio::this_coro::executor);
-        co_await connect_ws(ws, u, ws_target(u, "viewer"));
+        co_await connect_ws(ws, u, ws_target(u, "viewer"), "", o.never_read);
         if (o.never_read) {
           // Shrinking the receive buffer makes the server's queue fill sooner.
           asio::steady_timer t(co_await asio::this_coro::executor);
@@ -283,8 +293,9 @@ int viewer(const Options& o) {
             beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(2));  // still open if nothing comes
             co_await ws.async_read(buf, asio::redirect_error(use_awaitable, ec));
             if (ec) {
-              r["closed_by_server"] = ec == websocket::error::closed || ec == asio::error::connection_reset ||
-                                      ec == asio::error::eof;
+              r["closed_by_server"] = ec == websocket::error::closed || ws.reason().code != 0 ||
+                                      ec == asio::error::connection_reset || ec == asio::error::eof ||
+                                      ec == asio::error::not_connected;
               r["close_code"] = ws.reason().code;
               r["reason"] = std::string(ws.reason().reason.c_str());
               r["error"] = ec.message();
@@ -427,14 +438,9 @@ awaitable<json::object> fault_client(const Options& o, const Url& u, std::size_t
     co_return r;
   }
   if (k == "never-reads") {
-    // A probe that streams a trace full of findings (pushed back to it) and never reads them.
-    auto& sock = beast::get_lowest_layer(ws).socket();
-    tcp::resolver resolver(executor);
-    auto endpoints = co_await resolver.async_resolve(u.host, u.port, use_awaitable);
-    sock.open(tcp::v4());
-    sock.set_option(asio::socket_base::receive_buffer_size(4096));
-    co_await sock.async_connect(*endpoints.begin(), use_awaitable);
-    co_await ws.async_handshake(u.host + ":" + u.port, ws_target(u, "probe"), use_awaitable);
+    // A probe that streams a trace full of findings (pushed back to it) and never reads them, until
+    // the server drops it (its writes fail) or --seconds pass.
+    co_await connect_ws(ws, u, ws_target(u, "probe"), "", true);
     ws.text(true);
     co_await ws.async_write(asio::buffer(std::string(kHeader)), use_awaitable);
     const double start = now_s();
@@ -442,13 +448,13 @@ awaitable<json::object> fault_client(const Options& o, const Url& u, std::size_t
     asio::steady_timer t(executor);
     for (std::size_t i = 0; now_s() - start < o.seconds; ++i) {
       std::string m;
-      for (int k2 = 0; k2 < 20; ++k2) {
+      for (int k2 = 0; k2 < 50; ++k2) {
         // A pc event repeating its value: one duplicate finding each, on 32 pcs.
         m += (m.empty() ? "" : "\n") + std::string("{\"t_ms\":") + std::to_string(i) + ",\"pc\":\"p" +
-             std::to_string((i * 20 + k2) % 32) + "\",\"target\":\"pc\",\"event\":\"signalingstatechange\",\"state\":\"stable\"}";
+             std::to_string((i * 50 + k2) % 32) + "\",\"target\":\"pc\",\"event\":\"signalingstatechange\",\"state\":\"stable\"}";
       }
       boost::system::error_code ec;
-      beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(5));
+      beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
       co_await ws.async_write(asio::buffer(m), asio::redirect_error(use_awaitable, ec));
       if (ec) {
         r["write_error"] = ec.message();
@@ -460,8 +466,10 @@ awaitable<json::object> fault_client(const Options& o, const Url& u, std::size_t
     }
     r["messages_sent"] = sent;
     r["after_seconds"] = now_s() - start;
-    // Now read: the server's close frame is at the end of what it sent before dropping us.
+    // Now read: the server's close frame is at the end of what it sent before dropping us, unless it
+    // gave up on the close handshake and reset the connection (the server's output says why).
     co_await read_close();
+    r["dropped_by_server"] = r.contains("write_error") || r.at("closed_by_server").as_bool();
     co_return r;
   }
   co_await connect_ws(ws, u, ws_target(u, "probe"));

@@ -9,3 +9,11 @@ if(CONNSTATE_BUILD_TESTING OR CONNSTATE_BUILD_BENCH)
 endif()
 
 connstate_cc_test(NAME live_session_test SRCS tests/session_test.cpp DEPS connstate::live LABELS unit)
+
+if(CONNSTATE_BUILD_TESTING)
+  find_package(Boost 1.81 CONFIG REQUIRED COMPONENTS json)
+  connstate_cc_test(NAME live_server_test SRCS tests/server_test.cpp DEPS Boost::headers Boost::json Threads::Threads
+                    LABELS integration)
+  target_include_directories(live_server_test PRIVATE ${PROJECT_SOURCE_DIR}/harness/tests)
+  add_dependencies(live_server_test connstate connstate-live-client)
+endif()
