@@ -104,12 +104,12 @@ awaitable<void> connect_ws(Ws& ws, const Url& u, const std::string& target, cons
   } else {
     co_await beast::get_lowest_layer(ws).async_connect(endpoints, use_awaitable);
   }
-  beast::get_lowest_layer(ws).expires_never();
   if (!origin.empty())
     ws.set_option(websocket::stream_base::decorator(
         [origin](websocket::request_type& req) { req.set(http::field::origin, origin); }));
   ws.read_message_max(0);
   co_await ws.async_handshake(u.host + ":" + u.port, target, use_awaitable);
+  beast::get_lowest_layer(ws).expires_never();
 }
 
 std::string ws_target(const Url& u, const std::string& role) { return "/ws?token=" + u.token + "&role=" + role; }
@@ -168,7 +168,7 @@ awaitable<void> replay_client(const Options& o, const Url& u, std::size_t index,
   auto pass_gate = [&] {
     if (!o.hold || passed_gate) return;
     passed_gate = true;
-    if (++ready == o.clients) start_gate.cancel();
+    if (++ready == o.clients) start_gate.expires_at(asio::steady_timer::time_point::min());  // wakes the waiting, and the ones to come
   };
   // Everything the server pushes, until it closes (after the end message, or when it drops us).
   auto reader = [&]() -> awaitable<void> {

@@ -195,3 +195,59 @@ BOOST_AUTO_TEST_CASE(live_viewer_sees_what_check_trace_sees) {
   // The terminal printed the findings as they happened.
   BOOST_TEST(server.output().find("wrong-order [fail]") != std::string::npos);
 }
+
+// 1,000 probe clients held at once, streaming the bundled traces, while slow, resetting, garbage-sending,
+// oversized and never-reading clients come and go: every well-behaved client's findings are exactly
+// check-trace's on its recorded stream, every misbehaving one is disconnected, and the server's peak
+// memory stays bounded.
+BOOST_AUTO_TEST_CASE(thousand_clients_with_faults_alongside) {
+  TempDir dir;
+  const std::string rec = dir.str() + "/rec";
+  LiveServerProcess server(dir, "--quiet --record " + rec + " --max-sessions 2000 --request-timeout 5 --max-send-queue 256K");
+  const std::string url = "--url " + server.url();
+  const long rss_at_start = server.peak_rss_kib();
+  std::vector<std::future<json::object>> faults;
+  auto in_background = [&](const std::string& args) {
+    faults.push_back(std::async(std::launch::async, [args] { return run_client(args); }));
+  };
+  in_background("fault slowloris --count 100 --seconds 30 " + url);
+  in_background("fault abrupt --count 50 " + url);
+  in_background("fault garbage --count 50 " + url);
+  in_background("fault oversized --count 20 " + url);
+  in_background("fault never-reads --seconds 60 " + url);
+  in_background("viewer --never-read --seconds 20 --out /dev/null " + url);
+  const auto traces = bundled_traces();
+  const std::string out = dir.str() + "/clients";
+  const auto replay = run_client("replay --clients 1000 --hold --lines-per-message 2 --pace-ms 5 --out " + out + " " +
+                                 url + joined(traces));
+  BOOST_TEST_MESSAGE("replay: " << json::serialize(replay));
+  BOOST_TEST(replay.at("max_concurrent").to_number<std::size_t>() == 1000u);
+  BOOST_TEST(replay.at("completed").to_number<std::size_t>() == 1000u, json::serialize(replay));
+  for (auto& f : faults) {
+    const auto r = f.get();
+    BOOST_TEST_CONTEXT(json::serialize(r)) {
+      if (r.contains("kind")) {
+        const std::string kind(r.at("kind").as_string());
+        for (const auto& one : r.at("results").as_array()) {
+          const auto& o = one.as_object();
+          if (kind == "slowloris") BOOST_TEST(o.at("closed_by_server").as_bool());
+          else if (kind == "garbage") BOOST_TEST(o.at("close_code").to_number<long>() == 1007);
+          else if (kind == "oversized") BOOST_TEST(o.at("close_code").to_number<long>() == 1009);
+          else if (kind == "never-reads") BOOST_TEST(o.at("dropped_by_server").as_bool());
+          else BOOST_TEST(!o.contains("error"));
+        }
+      } else {
+        BOOST_TEST(r.at("closed_by_server").as_bool());  // the viewer that never read
+      }
+    }
+  }
+  BOOST_TEST_REQUIRE(server.running());
+  const long peak = server.peak_rss_kib();
+  BOOST_TEST_MESSAGE("server peak RSS " << peak << " KiB (at start " << rss_at_start << " KiB)");
+  BOOST_TEST(peak < 400 * 1024);
+  const auto cmp = compare_with_check_trace(dir, rec, out + "/*.jsonl");
+  BOOST_TEST_MESSAGE("compare: " << json::serialize(cmp));
+  BOOST_TEST(cmp.at("compared").to_number<std::size_t>() == 1000u);
+  BOOST_TEST(cmp.at("equal").to_number<std::size_t>() == 1000u, json::serialize(cmp));
+  server.stop();
+}

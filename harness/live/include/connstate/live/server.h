@@ -42,7 +42,7 @@ struct ServerOptions {
   SessionLimits limits;
   std::size_t max_sessions = 1024;    // probe connections at once
   std::size_t max_viewers = 32;       // live pages at once
-  std::size_t max_pending_http = 256; // connections still sending their request (beyond: the oldest is dropped)
+  std::size_t max_pending_http = 1024; // connections still sending their request (beyond: the oldest is dropped)
   std::size_t max_send_queue_bytes = 4 * 1024 * 1024;  // per connection: a client that does not read is dropped
   std::size_t max_total_memory = 1024ull * 1024 * 1024; // accounted memory of all sessions together
   std::size_t max_history_bytes = 64 * 1024 * 1024;    // what a viewer that connects late is sent, all sessions
