@@ -17,3 +17,15 @@ if(CONNSTATE_BUILD_TESTING)
   target_include_directories(live_server_test PRIVATE ${PROJECT_SOURCE_DIR}/harness/tests)
   add_dependencies(live_server_test connstate connstate-live-client)
 endif()
+
+# Real browsers (label integration): a page with two pcs that includes only /probe.js, in headless
+# Chromium and in headless Firefox ESR, and the live page in headless Chromium. Each runs in its own
+# network namespace (browser_test.sh) and skips, saying why, when its browser is missing (not under CI).
+if(CONNSTATE_BUILD_TESTING)
+  foreach(scenario probe-chromium probe-firefox live-page)
+    add_test(NAME live_browser_${scenario}
+             COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/browser_test.sh ${scenario} $<TARGET_FILE:connstate>
+                     $<TARGET_FILE:connstate-live-client> ${CMAKE_BINARY_DIR}/live-browser/${scenario})
+    set_tests_properties(live_browser_${scenario} PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)
+  endforeach()
+endif()
