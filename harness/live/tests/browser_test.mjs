@@ -178,6 +178,13 @@ async function probeScenario(browserName) {
     check(reached('dtls:', 'connected'), `${pc}: its DTLS transport reached connected`);
     check(own.some((l) => l.event === 'connectionstatechange' && l.state === 'connected'), `${pc}: connectionstatechange connected`);
     check(own.some((l) => l.target === 'api' && l.event === 'close'), `${pc}: close() recorded`);
+    // The renegotiation's transport, attached while still new, reaching connected.
+    const added = own.filter((l) => l.target.startsWith('dtls:') && l.event === 'added');
+    check(added.length >= 2 && added.every((l) => l.state === 'new'),
+          `${pc}: ${added.length} DTLS transports attached while new (${added.map((l) => l.target).join(', ')})`);
+    const second = added[1] && added[1].target.replace('dtls:', 'ice:');
+    check(!!second && own.some((l) => l.target === second && l.event === 'statechange' && ['connected', 'completed'].includes(l.state)),
+          `${pc}: the transport created by renegotiation (${second}) reached connected`);
   }
   check(lines.some((l) => l.target === 'app' && l.detail === 'done'), 'the page connected both and marked done');
   check(lines.every((l, i) => i === 0 || i === 1 || l.t_ms >= lines[i - 1].t_ms || lines[i - 1].t_ms === undefined), 't_ms never decreases');
