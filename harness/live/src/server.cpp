@@ -124,8 +124,21 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     peer_ = ec ? "?" : endpoint_text(remote);
   }
 
-  void start() {
-    // Register as pending: past the limit, the oldest connection still sending its request goes.
+  void start() { read(); }
+
+  ~HttpConnection() { leave_pending(); }
+
+ private:
+  void leave_pending() {
+    if (!pending_) return;
+    pending_ = false;
+    hub_->pending_http.erase(pending_it_);
+  }
+
+  // While a request is being read the connection is pending: past the limit, the oldest pending
+  // connection is dropped (a slowloris flood then evicts itself, not the clients that come after it).
+  void enter_pending() {
+    if (pending_) return;
     if (hub_->pending_http.size() >= hub_->options.max_pending_http) {
       auto oldest = std::move(hub_->pending_http.front());
       hub_->pending_http.pop_front();
@@ -140,19 +153,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     });
     pending_it_ = std::prev(hub_->pending_http.end());
     pending_ = true;
-    read();
-  }
-
-  ~HttpConnection() { leave_pending(); }
-
- private:
-  void leave_pending() {
-    if (!pending_) return;
-    pending_ = false;
-    hub_->pending_http.erase(pending_it_);
   }
 
   void read() {
+    enter_pending();
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(0);
