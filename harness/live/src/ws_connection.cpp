@@ -232,6 +232,11 @@ class WsConnection : public Client, public std::enable_shared_from_this<WsConnec
   void on_accept(beast::error_code ec) {
     if (ec) return;  // handshake failed or timed out: nothing was opened
     open_ = true;
+    if (hub_->stopping) {  // upgraded while the server began to stop
+      close(websocket::close_code::going_away, "server stopping");
+      read();
+      return;
+    }
     auto& registry = role_ == Role::Probe ? hub_->probes : hub_->viewers;
     registry[this] = weak_from_this();
     registered_ = true;
@@ -387,6 +392,7 @@ class WsConnection : public Client, public std::enable_shared_from_this<WsConnec
     in_session_ = false;
     const std::size_t after = session_->memory();
     hub_->stats.memory += after - before;
+    counted_memory_ += after - before;
     if (record_) std::fflush(record_);  // a reader of the file sees whole messages
     if (refusal) {
       close(refusal->close_code, refusal->reason);
@@ -416,7 +422,8 @@ class WsConnection : public Client, public std::enable_shared_from_this<WsConnec
   void end_session(const std::string& reason, bool tell_client) {
     if (role_ != Role::Probe || !session_ || session_done_) return;
     session_done_ = true;
-    hub_->stats.memory -= std::min(hub_->stats.memory, session_->memory());
+    hub_->stats.memory -= std::min(hub_->stats.memory, counted_memory_);
+    counted_memory_ = 0;
     const std::size_t lines = session_->lines();
     in_session_ = true;
     trace::TraceResult r = session_->finish();
@@ -505,6 +512,7 @@ class WsConnection : public Client, public std::enable_shared_from_this<WsConnec
   std::unique_ptr<LiveSession> session_;
   std::shared_ptr<SessionHistory> history_;
   bool session_done_ = false;
+  std::size_t counted_memory_ = 0;  // what this session added to the server's total
   std::FILE* record_ = nullptr;
   bool record_failed_ = false;
 };
