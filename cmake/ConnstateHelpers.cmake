@@ -2,6 +2,9 @@
 #
 #   connstate_cc_library(NAME x SRCS … PUBLIC_INCLUDES … DEPS …)  -> target connstate_x, alias connstate::x
 #   connstate_cc_test(NAME x SRCS … DEPS … LABELS …)             -> Boost.Test executable registered with CTest
+#   connstate_embed_text(OUTPUT f.cpp NAMESPACE ns FILES n=path)  -> generated source with each file as a string_view
+
+set(CONNSTATE_HELPERS_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 set(CONNSTATE_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
@@ -41,4 +44,23 @@ function(connstate_cc_test)
   endif()
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
                        SKIP_RETURN_CODE 77 ENVIRONMENT "${ARG_ENV}")
+endfunction()
+
+# connstate_embed_text(OUTPUT file.cpp NAMESPACE ns FILES name=path ...) -> a generated source that defines
+# `extern const std::string_view ns::name` holding each file's text (web pages a program serves).
+function(connstate_embed_text)
+  cmake_parse_arguments(ARG "" "OUTPUT;NAMESPACE" "FILES" ${ARGN})
+  set(paths "")
+  foreach(entry IN LISTS ARG_FILES)
+    string(REGEX REPLACE "^[^=]*=" "" path "${entry}")
+    list(APPEND paths "${path}")
+  endforeach()
+  string(REPLACE ";" "|" files_arg "${ARG_FILES}")
+  add_custom_command(
+    OUTPUT ${ARG_OUTPUT}
+    COMMAND ${CMAKE_COMMAND} -DOUTPUT=${ARG_OUTPUT} -DNAMESPACE=${ARG_NAMESPACE} "-DFILES=${files_arg}"
+            -P ${CONNSTATE_HELPERS_DIR}/EmbedText.cmake
+    DEPENDS ${paths} ${CONNSTATE_HELPERS_DIR}/EmbedText.cmake
+    COMMENT "Embedding ${ARG_NAMESPACE} text files"
+    VERBATIM)
 endfunction()

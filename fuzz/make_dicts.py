@@ -103,6 +103,12 @@ write("fuzz_trace_line", "trace format 1 keys and values (docs/trace-format.md)"
                         "signalingstatechange", "gatheringstatechange", "selectedcandidatepairchange",
                         "connectionState", "iceConnectionState", "iceGatheringState", "signalingState",
                         "gatheringState", "stable", "have-local-offer", "gathering", "complete", "sctp_only"]]))
+write("fuzz_live_message", "live server messages: trace lines, the 0x1E message separator (fuzz_live_message.cpp)", tokens(
+    [f'"{k}"' for k in ["format", "connstate-trace", "version", "stack", "stack_version", "page", "user_agent", "probe",
+                        "t_ms", "pc", "target", "event", "state", "api", "ice:pc1.0", "dtls:pc1.0", "pc1", "pc2",
+                        "statechange", "added", "close", "recorder", "end", "app", "mark", "connectionstatechange",
+                        "iceconnectionstatechange", "signalingstatechange", "connected", "checking", "failed"]]
+    + ["\x1e", "\x1f", '{"format":"connstate-trace","version":1}']))
 write("fuzz_webrtc_internals", "chrome://webrtc-internals dump keys and values (harness/trace/webrtc_internals.h)", tokens(
     [f'"{k}"' for k in ["PeerConnections", "updateLog", "stats", "statsType", "startTime", "endTime", "values", "time",
                         "type", "value", "UserAgent", "getUserMedia", "transport", "candidate-pair", "T01-iceState",

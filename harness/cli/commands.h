@@ -35,5 +35,6 @@ int compare(const Args& args);
 int check_trace(const Args& args);
 int import_trace(const Args& args);
 int spec_diff(const Args& args);
+int live(const Args& args);
 
 }  // namespace connstate::cli

@@ -32,6 +32,7 @@ const Command kCommands[] = {
     {"case-from-crash", connstate::cli::case_from_crash, "turn a fuzzer finding into a regression case file"},
     {"check-trace", connstate::cli::check_trace, "check recorded traces of real stacks against the spec"},
     {"import", connstate::cli::import_trace, "convert a chrome://webrtc-internals dump into a trace"},
+    {"live", connstate::cli::live, "check a running page's peer connections as they change (probe + live page)"},
 
 };
 

@@ -137,6 +137,7 @@ struct TraceChecker::Impl {
   CheckOptions opt;
   TraceResult result;
   std::function<void(const InputProblem&)> on_problem;
+  std::function<void(const PcResult&, const Finding&)> on_finding;
   std::vector<std::unique_ptr<Pc>> pcs;
   std::unordered_map<std::string, std::size_t> pc_index;
   std::unordered_map<std::string, std::pair<std::size_t, std::size_t>> owner;  // transport id -> pc, line
@@ -173,6 +174,7 @@ struct TraceChecker::Impl {
     ++pc.r.finding_counts[static_cast<std::size_t>(f.kind)];
     ++pc.r.findings_total;
     if (verdict_rank(f.severity) > verdict_rank(pc.r.verdict)) pc.r.verdict = f.severity;
+    if (on_finding) on_finding(pc.r, f);
     if (pc.r.findings.size() >= opt.max_findings) return;
     if (opt.timeline && !pc.r.timeline.truncated && !pc.r.timeline.step_t.empty()) {
       const std::uint32_t s = at_step.value_or(static_cast<std::uint32_t>(pc.r.timeline.step_t.size() - 1));
@@ -1232,6 +1234,9 @@ TraceChecker::TraceChecker(CheckOptions options, std::string file, std::string i
     : impl_(std::make_unique<Impl>(options, std::move(file), std::move(id))) {}
 TraceChecker::~TraceChecker() = default;
 void TraceChecker::on_problem(std::function<void(const InputProblem&)> f) { impl_->on_problem = std::move(f); }
+void TraceChecker::on_finding(std::function<void(const PcResult&, const Finding&)> f) {
+  impl_->on_finding = std::move(f);
+}
 void TraceChecker::feed(std::string_view line, std::size_t line_number) { impl_->feed(line, line_number); }
 void TraceChecker::problem(std::size_t line_number, std::string message, std::string action) {
   impl_->add_problem(nullptr, line_number, std::move(message), std::move(action));

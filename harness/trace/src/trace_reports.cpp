@@ -181,6 +181,9 @@ std::vector<std::string> all_rule_notes() {
   return out;
 }
 
+void append_finding_json(std::string& out, const Finding& f) { append_finding(out, f); }
+void append_problem_json(std::string& out, const InputProblem& p) { append_problem(out, p); }
+
 void append_pc_result_json(std::string& out, const TraceResult& t, const PcResult& r, const std::string& profile) {
   out += "{\"id\":";
   append_json_string(out, r.id);

@@ -204,6 +204,10 @@ class TraceChecker {
 
   // Called for each input problem as it is found (e.g. to print FILE:LINE: message).
   void on_problem(std::function<void(const InputProblem&)> f);
+  // Called for each finding as it is produced, while the trace is still being fed (e.g. to show
+  // findings as they happen); `pc` is that pc's result so far, its findings_total counting this one.
+  // Findings produced by finish() (events never delivered) come through here too, before it returns.
+  void on_finding(std::function<void(const PcResult& pc, const Finding& finding)> f);
   // One line of the trace (without its newline); line numbers start at 1.
   void feed(std::string_view line, std::size_t line_number);
   // A line longer than the reader's limit, or a read error: recorded as a problem.

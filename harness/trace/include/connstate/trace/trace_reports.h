@@ -37,6 +37,9 @@ std::vector<std::string> all_rule_notes();
 
 // One pc's record of the JSON report.
 void append_pc_result_json(std::string& out, const TraceResult& t, const PcResult& r, const std::string& profile);
+// One finding / one input problem as they appear in that record (for pushing them one at a time).
+void append_finding_json(std::string& out, const Finding& f);
+void append_problem_json(std::string& out, const InputProblem& p);
 // The h2spec-style text block of one pc (console, JUnit, Markdown).
 std::string pc_detail_text(const TraceResult& t, const PcResult& r, const TraceRunHeader& h);
 // The inline SVG timeline of one pc.
