@@ -160,7 +160,7 @@ template <Profile P> [[gnu::always_inline]] inline StepResult PeerConnectionMode
   transport_state = state;
   // rec-2021 keeps SCTP-only transports out of the counts (counts_sctp_only_transports).
   const unsigned counted = P == Profile::Rec2021 ? 1u - static_cast<unsigned>((sctp_only_ >> t) & 1u) : 1u;
-  const unsigned first_bit = select(layer == kIceLayer, kIcePresenceShift, 0u);
+  const unsigned first_bit = (layer ^ 1u) * kIcePresenceShift;
   const unsigned old_bit = old_state + first_bit, new_bit = new_state + first_bit;
   state_count_[old_bit] = static_cast<std::uint16_t>(state_count_[old_bit] - counted);
   state_count_[new_bit] = static_cast<std::uint16_t>(state_count_[new_bit] + counted);
@@ -175,10 +175,12 @@ template <Profile P> [[gnu::always_inline]] inline StepResult PeerConnectionMode
   const unsigned before = slots_.bits;
   unsigned derived = internal::kPackedTables[static_cast<unsigned>(P)][presence];
   if constexpr (P == Profile::Rec2025) {
-    // connectionState from the [[IceConnectionState]] slot as the task leaves it.
-    const unsigned ics = (before ^ ((before ^ derived) & mask)) & kIceBits;
-    derived = ics | (unsigned{internal::kSlotConnectionTable[(ics * 32u + (presence & 31u)) * 2u + (presence != 0 ? 1u : 0u)]}
-                     << 3);
+    // rec-2025 derives connectionState from the [[IceConnectionState]] slot. The ICE task sets the
+    // slot to the packed table's value, whose connectionState is already derived from it
+    // (table_test); the DTLS task reads the slot as it is.
+    const unsigned from_slot =
+        internal::kSlotConnectionTable[((before & kIceBits) * 32u + (presence & 31u)) * 2u + (presence != 0 ? 1u : 0u)];
+    derived = select(layer == kDtlsLayer, (derived & kIceBits) | (from_slot << 3), derived);
   }
   const unsigned after = before ^ ((before ^ derived) & mask);
   slots_.bits = static_cast<std::uint8_t>(after);
@@ -190,14 +192,15 @@ template <Profile P> [[gnu::always_inline]] inline StepResult PeerConnectionMode
   const unsigned pcs_task = separate_ice_tasks(P) ? 2u - layer : layer;
   const unsigned moved = before ^ after;
   const bool ics_fires = (moved & kIceBits) != 0;
-  const bool pcs_fires = ((moved & kConnectionBits) != 0) & ((after & kConnectionBits) != kConnectionBits);
+  bool pcs_fires = (moved & kConnectionBits) != 0;
+  if constexpr (P == Profile::Rec2021) pcs_fires &= (after & kConnectionBits) != kConnectionBits;
   StepResult r;
   Event* out = r.events.items.data();
   store_event(out, event_word(layer, t, state, 0));
   unsigned n = changed ? 1u : 0u;
   store_event(out + n, event_word(static_cast<unsigned>(EventType::IceConnectionStateChange), 0, after & kIceBits, ics_task));
   n += ics_fires ? 1u : 0u;
-  store_event(out + n, event_word(static_cast<unsigned>(EventType::ConnectionStateChange), 0, after >> 3, pcs_task));
+  store_event(out + n, event_word(static_cast<unsigned>(EventType::ConnectionStateChange), 0, (after & kConnectionBits) >> 3, pcs_task));
   n += pcs_fires ? 1u : 0u;
   r.events.count = static_cast<std::uint8_t>(n);
   return r;
