@@ -153,7 +153,9 @@ StepResult PeerConnectionModel::apply(const Step& step) {
 // values are computed and masked in only where it sets them, every event that could fire is
 // written and only those that fire are counted.
 // Inlined into apply(), one copy per profile: as a call it cost a tenth of a step.
-template <Profile P> [[gnu::always_inline]] inline StepResult PeerConnectionModel::change_state(unsigned layer, TransportId t, std::uint8_t state) {
+template <Profile P>
+[[gnu::always_inline]] inline StepResult PeerConnectionModel::change_state(unsigned layer, TransportId t,
+                                                                        std::uint8_t state) {
   std::uint8_t& transport_state = states_[layer][t];
   const unsigned old_state = transport_state, new_state = state;
   const bool changed = old_state != new_state;
@@ -198,9 +200,11 @@ template <Profile P> [[gnu::always_inline]] inline StepResult PeerConnectionMode
   Event* out = r.events.items.data();
   store_event(out, event_word(layer, t, state, 0));
   unsigned n = changed ? 1u : 0u;
-  store_event(out + n, event_word(static_cast<unsigned>(EventType::IceConnectionStateChange), 0, after & kIceBits, ics_task));
+  constexpr auto kIcsEvent = static_cast<unsigned>(EventType::IceConnectionStateChange);
+  constexpr auto kPcsEvent = static_cast<unsigned>(EventType::ConnectionStateChange);
+  store_event(out + n, event_word(kIcsEvent, 0, after & kIceBits, ics_task));
   n += ics_fires ? 1u : 0u;
-  store_event(out + n, event_word(static_cast<unsigned>(EventType::ConnectionStateChange), 0, (after & kConnectionBits) >> 3, pcs_task));
+  store_event(out + n, event_word(kPcsEvent, 0, (after & kConnectionBits) >> 3, pcs_task));
   n += pcs_fires ? 1u : 0u;
   r.events.count = static_cast<std::uint8_t>(n);
   return r;

@@ -164,7 +164,8 @@ BOOST_AUTO_TEST_CASE(packed_tables_hold_what_the_model_fast_path_assumes) {
   for (unsigned index = 0; index < (1u << 12); ++index) {
     if (((index >> 5) == 0) != ((index & 31u) == 0)) continue;
     const unsigned packed = internal::kPackedTables[static_cast<unsigned>(Profile::Rec2025)][index];
-    const unsigned from_slot = internal::kSlotConnectionTable[((packed & 7u) * 32u + (index & 31u)) * 2u + (index ? 1u : 0u)];
+    const unsigned slot_index = ((packed & 7u) * 32u + (index & 31u)) * 2u + (index ? 1u : 0u);
+    const unsigned from_slot = internal::kSlotConnectionTable[slot_index];
     BOOST_TEST_REQUIRE(((packed >> 3) & 7u) == from_slot, "presence index " << index);
     ++compared;
     for (const auto& info : kProfiles) {
