@@ -1,5 +1,6 @@
 // derivation_bench.cpp — snapshots per second through the reference derivation, and steps per
-// second through the event model, on random inputs (fixed seed), per profile and transport count.
+// second through the event model (its fast path and, for comparison, its task-by-task path), on
+// random inputs (fixed seed), per profile and transport count.
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -85,9 +86,8 @@ void BM_DeriveByRules(benchmark::State& state) {
   state.SetLabel(std::string(to_string(profile)));
 }
 
-// items = model steps (random ICE/DTLS changes over 4 transports; no close).
-void BM_ModelSteps(benchmark::State& state) {
-  const auto profile = static_cast<Profile>(state.range(0));
+// Random ICE/DTLS changes over 4 transports (no close), 65,536 of them, cycled.
+std::vector<Step> random_changes() {
   std::mt19937 rng(7);
   std::vector<Step> steps(1 << 16);
   for (auto& s : steps) {
@@ -95,16 +95,27 @@ void BM_ModelSteps(benchmark::State& state) {
     s = (rng() & 1) ? Step::ice(t, static_cast<IceTransportState>(rng() % 7))
                     : Step::dtls(t, static_cast<DtlsTransportState>(rng() % 5));
   }
+  return steps;
+}
+
+// items = model steps through `apply` (ICE/DTLS changes take its branch-free path) or, with
+// `by_tasks`, through apply_by_tasks (the spec's tasks one by one), on the same steps.
+template <bool by_tasks> void model_steps(benchmark::State& state) {
+  const auto profile = static_cast<Profile>(state.range(0));
+  const std::vector<Step> steps = random_changes();
   PeerConnectionModel pc(profile);
   for (TransportId t = 0; t < 4; ++t) pc.add(t);
   std::size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(pc.apply(steps[i]));
+    if constexpr (by_tasks) benchmark::DoNotOptimize(pc.apply_by_tasks(steps[i]));
+    else benchmark::DoNotOptimize(pc.apply(steps[i]));
     i = (i + 1) & (steps.size() - 1);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
   state.SetLabel(std::string(to_string(profile)));
 }
+void BM_ModelSteps(benchmark::State& state) { model_steps<false>(state); }
+void BM_ModelStepsByTasks(benchmark::State& state) { model_steps<true>(state); }
 
 void transport_counts(benchmark::internal::Benchmark* b) {
   for (int p = 0; p < 4; ++p)
@@ -118,4 +129,5 @@ BENCHMARK(BM_DeriveStates)->Apply(transport_counts);
 BENCHMARK(BM_DeriveStatesBatch)->Apply(transport_counts);
 BENCHMARK(BM_DeriveByRules)->Args({0, 4})->Args({3, 4});
 BENCHMARK(BM_ModelSteps)->DenseRange(0, 3);
+BENCHMARK(BM_ModelStepsByTasks)->DenseRange(0, 3);
 BENCHMARK_MAIN();

@@ -102,6 +102,9 @@ inline Sequence decode(std::span<const std::uint8_t> input, const DecodeOptions&
   }
   std::uint8_t live = 0, ever = 0;
   bool closed = false;
+  // A step byte gives at most two steps (an implicit add and the step): no regrowth while decoding.
+  seq.steps.reserve(2 * (end - 1));
+  seq.origin.reserve(2 * (end - 1));
   auto emit = [&](const Step& s, std::size_t at) {
     seq.steps.push_back(s);
     seq.origin.push_back(static_cast<std::uint16_t>(at));

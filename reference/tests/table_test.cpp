@@ -155,3 +155,25 @@ BOOST_AUTO_TEST_CASE(legacy_ice_differs_only_on_partial_connects) {
     BOOST_TEST_REQUIRE((old == IceConnectionState::New));
   });
 }
+
+// What the event model's fast path (PeerConnectionModel::apply) takes from the tables, on every
+// presence index a model can have (every transport has an ICE and a DTLS state): rec-2025's packed connectionState is the slot derivation from the packed ICE
+// state (so the ICE task needs no second lookup), and only rec-2021 has undefined entries.
+BOOST_AUTO_TEST_CASE(packed_tables_hold_what_the_model_fast_path_assumes) {
+  std::size_t compared = 0;
+  for (unsigned index = 0; index < (1u << 12); ++index) {
+    if (((index >> 5) == 0) != ((index & 31u) == 0)) continue;
+    const unsigned packed = internal::kPackedTables[static_cast<unsigned>(Profile::Rec2025)][index];
+    const unsigned slot_index = ((packed & 7u) * 32u + (index & 31u)) * 2u + (index ? 1u : 0u);
+    const unsigned from_slot = internal::kSlotConnectionTable[slot_index];
+    BOOST_TEST_REQUIRE(((packed >> 3) & 7u) == from_slot, "presence index " << index);
+    ++compared;
+    for (const auto& info : kProfiles) {
+      if (info.profile == Profile::Rec2021) continue;
+      BOOST_TEST_REQUIRE(((internal::kPackedTables[static_cast<unsigned>(info.profile)][index] >> 3) & 7u) !=
+                         PackedStates::kUndefined);
+    }
+  }
+  for (unsigned entry : internal::kSlotConnectionTable) BOOST_TEST_REQUIRE(entry != PackedStates::kUndefined);
+  BOOST_TEST(compared == 1u + 127u * 31u);
+}

@@ -20,7 +20,11 @@
 //    The spec does not re-derive the aggregates when only the set of transports
 //    changes; ModelOptions::rederive_on_set_change makes that explicit.
 //
-// Every step is O(1): the model keeps a count of transports per state.
+// Every step is O(1): the model keeps a count of transports per state. `apply` takes
+// an ICE or DTLS change of a live transport through one straight-line path (no branch
+// on whether a value changed); every other step, and `apply_by_tasks` always, runs the
+// spec's tasks one after the other. The two agree on every input
+// (reference/tests/model_fast_path_test.cpp).
 #pragma once
 
 #include <array>
@@ -126,6 +130,10 @@ class PeerConnectionModel {
   explicit PeerConnectionModel(Profile profile = kDefaultProfile, ModelOptions options = {});
 
   StepResult apply(const Step& step);
+  // The same step through the straightforward path: the spec's tasks one after the other, as
+  // the header comment words them. Kept as the readable statement of the semantics; the fast
+  // path of apply() is tested against it.
+  StepResult apply_by_tasks(const Step& step);
   StepResult add(TransportId t, bool sctp_only = false) { return apply(Step::add(t, sctp_only)); }
   StepResult set_ice(TransportId t, IceTransportState s) { return apply(Step::ice(t, s)); }
   StepResult set_dtls(TransportId t, DtlsTransportState s) { return apply(Step::dtls(t, s)); }
@@ -138,32 +146,46 @@ class PeerConnectionModel {
   bool is_closed() const { return closed_; }
   // std::nullopt: the profile defines no state (rec-2021 only).
   std::optional<PeerConnectionState> connection_state() const;
-  IceConnectionState ice_connection_state() const { return ice_connection_; }
+  IceConnectionState ice_connection_state() const { return slots_.ice_connection_state(); }
   bool has_transport(TransportId t) const { return t < kMaxTransports && ((live_ >> t) & 1u); }
-  IceTransportState ice_state(TransportId t) const { return ice_[t]; }
-  DtlsTransportState dtls_state(TransportId t) const { return dtls_[t]; }
+  IceTransportState ice_state(TransportId t) const { return static_cast<IceTransportState>(states_[kIceLayer][t]); }
+  DtlsTransportState dtls_state(TransportId t) const { return static_cast<DtlsTransportState>(states_[kDtlsLayer][t]); }
   std::size_t transport_count() const;
   // Which states are present among the transports the profile counts.
   Presence presence() const;
 
  private:
+  // The ICE and DTLS states of the transports live side by side, so that one step code path
+  // serves both: layer 0 is ICE, layer 1 DTLS (the order of StepKind::Ice, StepKind::Dtls and
+  // of EventType's two transport events).
+  static constexpr unsigned kIceLayer = 0, kDtlsLayer = 1;
+  // A state's bit in presence_index_ (and its counter): DTLS states 0-4, ICE states 5-11.
+  static constexpr unsigned kIcePresenceShift = enum_count<DtlsTransportState>;
+  static constexpr unsigned kPresenceBits = enum_count<DtlsTransportState> + enum_count<IceTransportState>;
+
+  template <Profile P> StepResult change_state(unsigned layer, TransportId t, std::uint8_t state);
   void count(TransportId t, int delta);
   void rederive_into(Events& out, std::uint8_t task);
   void fire_connection_update(Events& out, std::uint8_t task);
   std::uint8_t connection_from_slot() const;
+  // The [[ConnectionState]] slot: a PeerConnectionState, or PackedStates::kUndefined.
+  std::uint8_t connection_slot() const { return static_cast<std::uint8_t>(slots_.bits >> 3); }
+  void set_connection_slot(std::uint8_t pcs) { slots_.bits = static_cast<std::uint8_t>((slots_.bits & 7u) | (pcs << 3)); }
+  void set_ice_connection_slot(IceConnectionState ics) {
+    slots_.bits = static_cast<std::uint8_t>((slots_.bits & ~7u) | static_cast<unsigned>(ics));
+  }
 
   Profile profile_;
   ModelOptions options_;
   bool closed_ = false;
-  IceConnectionState ice_connection_ = IceConnectionState::New;
-  std::uint8_t connection_ = static_cast<std::uint8_t>(PeerConnectionState::New);  // kUndefinedState if none
+  // [[IceConnectionState]] and [[ConnectionState]] in one byte, so that a step sets both with one mask.
+  PackedStates slots_{static_cast<std::uint8_t>(static_cast<unsigned>(IceConnectionState::New) |
+                                                (static_cast<unsigned>(PeerConnectionState::New) << 3))};
   std::uint64_t live_ = 0;
   std::uint64_t sctp_only_ = 0;
-  std::array<IceTransportState, kMaxTransports> ice_{};
-  std::array<DtlsTransportState, kMaxTransports> dtls_{};
-  std::array<std::uint16_t, enum_count<IceTransportState>> ice_count_{};
-  std::array<std::uint16_t, enum_count<DtlsTransportState>> dtls_count_{};
-  std::uint16_t presence_index_ = 0;  // ICE presence << 5 | DTLS presence, kept in step with the counts
+  std::array<std::array<std::uint8_t, kMaxTransports>, 2> states_{};  // [layer][transport]
+  std::array<std::uint16_t, kPresenceBits> state_count_{};  // counted transports per presence bit
+  std::uint16_t presence_index_ = 0;  // ICE presence << 5 | DTLS presence: bit b set iff state_count_[b] != 0
 };
 
 }  // namespace connstate
