@@ -27,7 +27,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Relay } from '../node/relay.mjs';
 import { SCENARIOS } from '../node/scenarios.mjs';
-import { withoutCandidates, loopbackHostCandidate } from '../node/sdp.mjs';
+import { createSignalling } from '../node/signalling.mjs';
 
 const FIREFOX = '/usr/bin/firefox-esr';
 const PAGE_READY_MS = 60000;      // Firefox's start-up with a fresh profile, on a loaded machine
@@ -121,89 +121,10 @@ function marker(target, event, extra = {}) {
   callPage(null, 'mark', label).catch(() => {});
 }
 
-// --- signalling (as tools/record/node/record.mjs does it for two peer processes) ------------------------
+// --- signalling: the Node recorders' (tools/record/node/signalling.mjs) ----------------------------------
 const relay = new Relay();
-const other = (name) => (name === 'a' ? 'b' : 'a');
-const signalling = {
-  peers,
-  gate: { a: false, b: false },
-  held: { a: [], b: [] },
-  chain: { a: Promise.resolve(), b: Promise.resolve() },
-  realCandidates: { a: [], b: [] },
-  plane: 0,
-  fromPeer(from, candidate, sdpMid) {
-    const to = other(from);
-    if (candidate !== null) {
-      const host = loopbackHostCandidate(candidate);
-      if (!host) return;  // only UDP host candidates on 127.0.0.1 ever reach the other peer
-      this.realCandidates[from].push({ port: host.port, sdpMid, candidate });
-    }
-    if (this.gate[to]) this.hand(to, candidate, sdpMid); else this.held[to].push([candidate, sdpMid]);
-  },
-  hand(to, candidate, sdpMid, plane = this.plane) {
-    const step = async () => {
-      if (candidate === null) return peers[to].call('addCandidate', null, sdpMid);
-      const host = loopbackHostCandidate(candidate);
-      return peers[to].call('addCandidate', host.rewrite(await relay.portFor(host.port, plane)), sdpMid);
-    };
-    this.chain[to] = this.chain[to].then(step).catch((e) => marker('recorder', 'addIceCandidate-failed', { pc: to, detail: e.message }));
-    return this.chain[to];
-  },
-  open(to) {
-    this.gate[to] = true;
-    for (const [candidate, sdpMid] of this.held[to].splice(0)) this.hand(to, candidate, sdpMid);
-  },
-  closeGates() { this.gate.a = this.gate.b = false; },
-};
-function alter(sdp, { edit, detail }, receiver) {
-  const altered = edit(sdp);
-  if (altered !== sdp) marker('recorder', 'sdp-altered', { pc: receiver, detail });
-  return altered;
-}
-async function negotiate({ iceRestart = false, holdCandidates = false, alterOffer = null, alterAnswer = null } = {}) {
-  signalling.closeGates();
-  const offer = await peers.a.call('makeOffer', { iceRestart });
-  let offerForB = withoutCandidates(offer);
-  if (alterOffer) offerForB = alter(offerForB, alterOffer, 'b');
-  const answer = await peers.b.call('takeOffer', offerForB);
-  if (!holdCandidates) signalling.open('b');
-  let answerForA = withoutCandidates(answer);
-  if (alterAnswer) answerForA = alter(answerForA, alterAnswer, 'a');
-  await peers.a.call('takeAnswer', answerForA);
-  signalling.open('a');
-  signalling.open('b');
-  return { offer, answer };
-}
-async function states() {
-  const [a, b] = await Promise.all([peers.a.call('states'), peers.b.call('states')]);
-  return { a, b };
-}
-async function until(condition, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (condition(await states())) return true;
-    if (Date.now() >= end) return false;
-    await sleep(25);
-  }
-}
-let probes = 0;
-async function probe(ms) {
-  const text = `probe-${++probes}`;
-  const sent = now();
-  try {
-    await peers.a.call('send', text);
-  } catch (e) {
-    marker('recorder', 'probe-not-sent', { pc: 'a', detail: e.message });
-    return null;
-  }
-  const end = Date.now() + ms;
-  for (;;) {
-    const received = history.find((l) => l.pc === 'b' && l.event === 'message' && l.detail === text);
-    if (received) return +(received.t_ms - sent).toFixed(3);
-    if (Date.now() >= end) return null;
-    await sleep(25);
-  }
-}
+const { signalling, negotiate, states, until, probe } = createSignalling({ relay, marker, now, history });
+signalling.peers = peers;
 
 // --- the page's server -------------------------------------------------------------------------------
 function readBody(req) {

@@ -21,7 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sharedClockMs } from './clock.mjs';
 import { Relay } from './relay.mjs';
 import { SCENARIOS } from './scenarios.mjs';
-import { withoutCandidates, loopbackHostCandidate } from './sdp.mjs';
+import { createSignalling } from './signalling.mjs';
 
 const HOLD_MS = 300;              // how long a line waits for earlier lines from the other processes
 const TEARDOWN_GRACE_MS = 5000;   // how long a peer may take to exit after the recording
@@ -141,105 +141,9 @@ class PeerProcess {
   }
 }
 
-// --- signalling --------------------------------------------------------------------------------------
-// Candidates are handed to a peer once it has the remote description they belong to ("its gate is
-// open"), each rewritten to the relay port that stands for the candidate's real port in the current
-// plane; handing is sequential per receiving peer, so candidates arrive in the order they were made.
+// --- signalling (signalling.mjs) -----------------------------------------------------------------------
 const relay = new Relay();
-const other = (name) => (name === 'a' ? 'b' : 'a');
-const signalling = {
-  peers: {},
-  gate: { a: false, b: false },
-  held: { a: [], b: [] },
-  chain: { a: Promise.resolve(), b: Promise.resolve() },
-  realCandidates: { a: [], b: [] },   // { port, sdpMid, candidate } of each loopback host candidate
-  plane: 0,
-  fromPeer(from, candidate, sdpMid) {
-    const to = other(from);
-    if (candidate !== null) {
-      const host = loopbackHostCandidate(candidate);
-      if (!host) return;  // only UDP host candidates on 127.0.0.1 ever reach the other peer
-      this.realCandidates[from].push({ port: host.port, sdpMid, candidate });
-    }
-    if (this.gate[to]) this.hand(to, candidate, sdpMid); else this.held[to].push([candidate, sdpMid]);
-  },
-  hand(to, candidate, sdpMid, plane = this.plane) {
-    const step = async () => {
-      if (candidate === null) {
-        await this.peers[to].call('addCandidate', null, sdpMid);
-        return;
-      }
-      const host = loopbackHostCandidate(candidate);
-      await this.peers[to].call('addCandidate', host.rewrite(await relay.portFor(host.port, plane)), sdpMid);
-    };
-    this.chain[to] = this.chain[to].then(step).catch((e) => marker('recorder', 'addIceCandidate-failed', { pc: to, detail: e.message }));
-    return this.chain[to];
-  },
-  open(to) {
-    this.gate[to] = true;
-    for (const [candidate, sdpMid] of this.held[to].splice(0)) this.hand(to, candidate, sdpMid);
-  },
-  closeGates() { this.gate.a = this.gate.b = false; },
-};
-
-function alter(sdp, { edit, detail }, receiver) {
-  const altered = edit(sdp);
-  if (altered !== sdp) marker('recorder', 'sdp-altered', { pc: receiver, detail });
-  return altered;
-}
-
-// offerer → answerer; the SDP each side gets has no candidates; alterOffer / alterAnswer are the
-// scenario's deliberate edits ({ detail, edit }), logged as recorder lines. holdCandidates: no
-// candidate moves before both descriptions are applied on both sides.
-async function negotiate({ iceRestart = false, holdCandidates = false, alterOffer = null, alterAnswer = null } = {}) {
-  const { a, b } = signalling.peers;
-  signalling.closeGates();
-  const offer = await a.call('makeOffer', { iceRestart });
-  let offerForB = withoutCandidates(offer);
-  if (alterOffer) offerForB = alter(offerForB, alterOffer, 'b');
-  const answer = await b.call('takeOffer', offerForB);
-  if (!holdCandidates) signalling.open('b');
-  let answerForA = withoutCandidates(answer);
-  if (alterAnswer) answerForA = alter(answerForA, alterAnswer, 'a');
-  await a.call('takeAnswer', answerForA);
-  signalling.open('a');
-  signalling.open('b');
-  return { offer, answer };
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-async function states() {
-  const [a, b] = await Promise.all([signalling.peers.a.call('states'), signalling.peers.b.call('states')]);
-  return { a, b };
-}
-async function until(condition, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (condition(await states())) return true;
-    if (Date.now() >= end) return false;
-    await sleep(25);
-  }
-}
-
-// Whether the path carries data now: a sends a message on its data channel and b must receive it.
-let probes = 0;
-async function probe(ms) {
-  const text = `probe-${++probes}`;
-  const sent = now();
-  try {
-    await signalling.peers.a.call('send', text);
-  } catch (e) {
-    marker('recorder', 'probe-not-sent', { pc: 'a', detail: e.message });
-    return null;
-  }
-  const end = Date.now() + ms;
-  for (;;) {
-    const received = history.find((l) => l.pc === 'b' && l.event === 'message' && l.detail === text);
-    if (received) return +(received.t_ms - sent).toFixed(3);
-    if (Date.now() >= end) return null;
-    await sleep(25);
-  }
-}
+const { signalling, negotiate, states, until, probe, sleep } = createSignalling({ relay, marker, now, history });
 
 // --- main --------------------------------------------------------------------------------------------
 let goal = false, why = '', exitCode = 3, extra = {};
