@@ -1,12 +1,20 @@
-// record.mjs — records a format-1 trace (docs/trace-format.md) of two RTCPeerConnections in Chromium.
+// record.mjs — records a format-1 trace (docs/trace-format.md) of RTCPeerConnections in Chromium.
 //
 // Debian's /usr/bin/chromium runs headless under playwright-core with a fresh profile; the page is
-// served from 127.0.0.1. In the page, pcs "a" and "b" (no ICE servers, max-bundle, one data channel)
-// log every pc event and every state change of pc.sctp.transport (DTLS) and its iceTransport, with
-// the value read in the listener and performance.now() as t_ms. Candidates go through this process,
-// which hands each pc only the other's 127.0.0.1 UDP host candidate rewritten to a port of a UDP relay
-// on 127.0.0.1 (node dgram): blocking the relay blocks the path. Run it inside a network namespace
-// that has only `lo` (tools/record/record does: `unshare -n`), so the browser cannot reach anything else.
+// served from 127.0.0.1. In the page each pc ("a" offers, "b" answers; two-pc adds "c" and "d") is
+// observed by the shared W3C peer of the Node recorders (tools/record/node/w3c-peer.mjs, served to the
+// page as a module): every pc event and every statechange of each RTCDtlsTransport the pc references
+// (pc.sctp.transport, each sender.transport) and of its iceTransport, with the value read in the
+// listener and performance.now() as t_ms. Candidates go through this process, which hands each pc only
+// the other's 127.0.0.1 UDP host candidate rewritten to a port of the Node recorders' UDP relay on
+// 127.0.0.1 (tools/record/node/relay.mjs): blocking the relay blocks the path. Run it inside a network
+// namespace that has only `lo` (tools/record/record does: `unshare -n`), so the browser cannot reach
+// anything else.
+//
+// Scenarios: the first six and two-pc are this recorder's own (CHROMIUM_SCENARIOS, the goals the
+// bundled Chromium traces were recorded with); the eight of issue 15 are the Node recorders' scenarios
+// (tools/record/node/scenarios.mjs), run unchanged against the page through the same session
+// interface (`session()` below): one definition of each scenario for every W3C stack.
 //
 // With --internals-dump DUMP the same browser also opens chrome://webrtc-internals/?keepRemovedConnections
 // in a first tab before the scenario tab, and when the scenario is over saves that page's own download
@@ -16,18 +24,73 @@
 //
 // Usage: node record.mjs --scenario SCENARIO -o FILE [--internals-dump DUMP [--compressed]]
 //   SCENARIO  connect | close | remote-close | ice-restart | path-failure | recover | two-pc
+//             | never-connects | bundle-balanced | restart-after-failed | candidate-after-failed
+//             | quick-transitions | close-while-checking | dtls-failure | renegotiate-add-transport
 //             (two-pc: two pairs of pcs in one page, a-b and c-d; both connect, then a closes)
 // Exit: 0 goal reached; 3 goal not reached (the trace is still written); 2 bad usage; 4 cannot run.
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { Relay } from '../node/relay.mjs';
+import { SCENARIOS as SHARED_SCENARIOS } from '../node/scenarios.mjs';
+import { withoutCandidates, loopbackHostCandidate } from '../node/sdp.mjs';
 
-const SCENARIOS = ['connect', 'close', 'remote-close', 'ice-restart', 'path-failure', 'recover', 'two-pc'];
+const here = path.dirname(fileURLToPath(import.meta.url));
+const POLL_MS = 50;
+
+// --- this recorder's own scenarios -------------------------------------------------------------------
+// Each gets the session (below) once every pair is connected and the call has lasted a moment.
+const names = (s) => Object.values(s.pairs).flat();
+const allConnected = (s) => (st) => names(s).every((n) => st[n].connection === 'connected');
+const CHROMIUM_SCENARIOS = {
+  connect: async () => ({ goal: true }),
+  close: async (s) => {
+    await s.peers.a.call('close');
+    await s.sleep(1500);
+    return { goal: true };
+  },
+  'remote-close': async (s) => {
+    await s.peers.b.call('close');
+    const goal = await s.until(({ a }) => ['disconnected', 'failed', 'closed'].includes(a.ice), 40000);
+    await s.sleep(500);
+    return { goal, why: goal ? '' : 'a did not notice that b closed' };
+  },
+  'ice-restart': async (s) => {
+    await s.negotiate({ iceRestart: true });
+    await s.sleep(1000);
+    const goal = await s.until(allConnected(s), 10000);
+    await s.sleep(500);
+    return { goal, why: goal ? '' : 'not connected again after the restart' };
+  },
+  'path-failure': async (s) => {
+    s.block();
+    const down = (st) => names(s).every((n) => ['disconnected', 'failed'].includes(st[n].connection));
+    const goal = await s.until(down, 30000);
+    if (goal) await s.until((st) => names(s).every((n) => st[n].connection === 'failed'), 40000);  // failed if it comes
+    return { goal, why: goal ? '' : 'neither disconnected nor failed' };
+  },
+  recover: async (s) => {
+    s.block();
+    const down = (st) => names(s).every((n) => ['disconnected', 'failed'].includes(st[n].connection));
+    let goal = await s.until(down, 30000);
+    s.unblock();
+    goal = goal && await s.until(allConnected(s), 30000);
+    await s.sleep(500);
+    return { goal, why: goal ? '' : 'did not recover after the unblock' };
+  },
+  'two-pc': async (s) => {
+    await s.peers.a.call('close');
+    await s.sleep(1500);
+    return { goal: true };
+  },
+};
+const SCENARIOS = [...Object.keys(CHROMIUM_SCENARIOS), ...Object.keys(SHARED_SCENARIOS).filter((n) => !CHROMIUM_SCENARIOS[n])];
+
 const args = process.argv.slice(2);
 let scenario = '', outPath = '-', dumpPath = '', compressed = false;
 for (let i = 0; i < args.length; ++i) {
@@ -43,120 +106,32 @@ if (!SCENARIOS.includes(scenario)) {
   process.exit(2);
 }
 if (compressed && !dumpPath) { console.error('record.mjs: --compressed needs --internals-dump'); process.exit(2); }
-// Each pc and the one it talks to; two-pc runs two independent pairs in the same page.
-const PAIRS = scenario === 'two-pc' ? [['a', 'b'], ['c', 'd']] : [['a', 'b']];
-const partner = Object.fromEntries(PAIRS.flatMap(([x, y]) => [[x, y], [y, x]]));
-
-// --- the relay ---------------------------------------------------------------------------------------
-// One relay per pair (x, y). rx stands for x towards y (y sends to it), ry for y towards x. A datagram
-// arriving at rx goes out of ry to x's real port, so x sees it coming from y's (rewritten) candidate;
-// and vice versa.
-class Relay {
-  constructor(x, y) {
-    this.x = x;
-    this.y = y;
-    this.real = { [x]: null, [y]: null };
-    this.blocked = false;
-    this.counts = { forwarded: 0, dropped: 0 };
-  }
-  async start() {
-    const open = () => new Promise((res) => { const s = dgram.createSocket('udp4'); s.bind(0, '127.0.0.1', () => res(s)); });
-    this.rx = await open();
-    this.ry = await open();
-    this.rx.on('message', (m, from) => this.forward(m, from, this.ry, this.x));
-    this.ry.on('message', (m, from) => this.forward(m, from, this.rx, this.y));
-  }
-  forward(msg, from, out, to) {
-    if (from.address !== '127.0.0.1' || !this.real[to]) return;  // loopback only, both ways
-    if (this.blocked) { this.counts.dropped++; return; }
-    out.send(msg, this.real[to], '127.0.0.1');
-    this.counts.forwarded++;
-  }
-  portFor(pc) { return (pc === this.x ? this.rx : this.ry).address().port; }
-  close() { this.rx.close(); this.ry.close(); }
-}
+const shared = CHROMIUM_SCENARIOS[scenario] ? null : SHARED_SCENARIOS[scenario];
+const bundlePolicy = (shared && shared.bundlePolicy) || 'max-bundle';
+// Each offerer and the pc that answers it; two-pc runs two independent pairs in the same page.
+const PAIRS = scenario === 'two-pc' ? { a: 'b', c: 'd' } : { a: 'b' };
+const partner = Object.fromEntries(Object.entries(PAIRS).flatMap(([x, y]) => [[x, y], [y, x]]));
 
 // --- the page ----------------------------------------------------------------------------------------
-const PAGE = `<!doctype html><meta charset="utf-8"><title>connstate recorder</title><script>
-window.__trace = [];
-const log = (o) => { __trace.push(JSON.stringify(Object.assign({ t_ms: +performance.now().toFixed(3) }, o))); };
+// The pcs and their observers; the recorder calls a peer's methods with __call and reads every line
+// logged since the last poll, with the states of every pc, with __poll.
+const PAGE = `<!doctype html><meta charset="utf-8"><title>connstate recorder</title><script type="module">
+import { W3cPeer } from '/w3c-peer.mjs';
+const trace = [];
+const log = (line) => { trace.push(JSON.stringify(Object.assign({ t_ms: +performance.now().toFixed(3) }, line))); };
+const peers = {};
 window.__log = log;
-const pcs = {};
-const attached = {};
-let transportSeq = 0;
-function attach(name) {
-  const pc = pcs[name];
-  if (!pc.sctp) return;
-  const dtls = pc.sctp.transport;
-  if (attached[name] && attached[name].dtls === dtls) return;
-  const id = name + (transportSeq++);
-  attached[name] = { dtls, id };
-  const ice = dtls.iceTransport;
-  log({ pc: name, target: 'dtls:' + id, event: 'added', state: dtls.state, sctp_only: pc.getTransceivers().length === 0 });
-  log({ pc: name, target: 'ice:' + id, event: 'added', state: ice.state, sctp_only: pc.getTransceivers().length === 0,
-        gatheringState: ice.gatheringState });
-  dtls.addEventListener('statechange', () => log({ pc: name, target: 'dtls:' + id, event: 'statechange', state: dtls.state }));
-  dtls.addEventListener('error', (e) => log({ pc: name, target: 'dtls:' + id, event: 'error', detail: String(e.error && e.error.errorDetail) }));
-  ice.addEventListener('statechange', () => log({ pc: name, target: 'ice:' + id, event: 'statechange', state: ice.state }));
-  ice.addEventListener('gatheringstatechange', () => log({ pc: name, target: 'ice:' + id, event: 'gatheringstatechange', state: ice.gatheringState }));
-  ice.addEventListener('selectedcandidatepairchange', () => {
-    const p = ice.getSelectedCandidatePair();
-    log({ pc: name, target: 'ice:' + id, event: 'selectedcandidatepairchange', detail: p ? p.local.address + ':' + p.local.port + ' -> ' + p.remote.address + ':' + p.remote.port : null });
-  });
-}
-window.__create = (name) => {
-  const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' });
-  pcs[name] = pc;
-  pc.addEventListener('connectionstatechange', () => log({ pc: name, target: 'pc', event: 'connectionstatechange', state: pc.connectionState }));
-  pc.addEventListener('iceconnectionstatechange', () => log({ pc: name, target: 'pc', event: 'iceconnectionstatechange', state: pc.iceConnectionState }));
-  pc.addEventListener('icegatheringstatechange', () => log({ pc: name, target: 'pc', event: 'icegatheringstatechange', state: pc.iceGatheringState }));
-  pc.addEventListener('signalingstatechange', () => { attach(name); log({ pc: name, target: 'pc', event: 'signalingstatechange', state: pc.signalingState }); });
-  pc.addEventListener('negotiationneeded', () => log({ pc: name, target: 'pc', event: 'negotiationneeded' }));
-  pc.addEventListener('icecandidate', (e) => {
-    log({ pc: name, target: 'pc', event: 'icecandidate', detail: e.candidate ? e.candidate.candidate : null });
-    window.__candidate(name, e.candidate ? e.candidate.candidate : null, e.candidate ? e.candidate.sdpMid : null);
-  });
-  pc.addEventListener('datachannel', (e) => log({ pc: name, target: 'dc:' + e.channel.label, event: 'datachannel' }));
+window.__create = (name, bundlePolicy) => {
+  const peer = new W3cPeer(name, new RTCPeerConnection({ iceServers: [], bundlePolicy }), log);
+  peer.onCandidate = (candidate, sdpMid) => window.__candidate(name, candidate, sdpMid);
+  peers[name] = peer;
 };
-window.__negotiate = async (x, y, restart) => {
-  const a = pcs[x], b = pcs[y];
-  log({ pc: x, target: 'api', event: 'createOffer', detail: restart ? 'iceRestart' : '' });
-  const offer = await a.createOffer(restart ? { iceRestart: true } : {});
-  log({ pc: x, target: 'api', event: 'setLocalDescription' });
-  await a.setLocalDescription(offer); attach(x);
-  log({ pc: y, target: 'api', event: 'setRemoteDescription' });
-  await b.setRemoteDescription(offer); attach(y);
-  log({ pc: y, target: 'api', event: 'createAnswer' });
-  const answer = await b.createAnswer();
-  log({ pc: y, target: 'api', event: 'setLocalDescription' });
-  await b.setLocalDescription(answer); attach(y);
-  log({ pc: x, target: 'api', event: 'setRemoteDescription' });
-  await a.setRemoteDescription(answer); attach(x);
-};
-window.__add = async (name, candidate, sdpMid) => {
-  log({ pc: name, target: 'api', event: 'addIceCandidate', detail: candidate });
-  await pcs[name].addIceCandidate(candidate === null ? { candidate: '', sdpMid } : { candidate, sdpMid });
-};
-window.__close = (name) => {
-  const pc = pcs[name];
-  log({ pc: name, target: 'api', event: 'close' });
-  pc.close();
-  for (const attribute of ['connectionState', 'iceConnectionState', 'signalingState', 'iceGatheringState'])
-    log({ pc: name, target: 'pc', event: 'get', attribute, state: pc[attribute] });
-  if (attached[name]) {
-    const { dtls, id } = attached[name];
-    log({ pc: name, target: 'dtls:' + id, event: 'get', attribute: 'state', state: dtls.state });
-    log({ pc: name, target: 'ice:' + id, event: 'get', attribute: 'state', state: dtls.iceTransport.state });
-  }
-};
-// connectionState of each pc by name, and iceConnectionState under the name + 'i'.
-window.__state = () => Object.fromEntries(Object.entries(pcs).flatMap(([n, pc]) =>
-  [[n, pc.connectionState], [n + 'i', pc.iceConnectionState]]));
-window.__channel = (name) => {
-  const dc = pcs[name].createDataChannel('chat');
-  dc.onopen = () => log({ pc: name, target: 'dc:chat', event: 'open' });
-};
+window.__call = (name, method, args) => peers[name][method](...args);
+window.__poll = () => ({ lines: trace.splice(0),
+                         states: Object.fromEntries(Object.entries(peers).map(([n, p]) => [n, p.states()])) });
+window.__ready = true;
 </script>`;
+const W3C_PEER = fs.readFileSync(path.join(here, '..', 'node', 'w3c-peer.mjs'), 'utf8');
 
 // --- the webrtc-internals dump ---------------------------------------------------------------------------
 // What a user does: wait for the page's next stats poll (it asks every pc for getStats about once a
@@ -192,19 +167,19 @@ const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
 write(JSON.stringify({
   format: 'connstate-trace', version: 1, stack: 'chromium', stack_version: version, scenario,
   recorded: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), pc_events: true,
-  recorder: 'tools/record chromium (record.mjs, playwright-core)',
-  options: { flags, bundlePolicy: 'max-bundle', iceServers: [], data_channel: true, relay: 'node dgram UDP relay on 127.0.0.1',
+  recorder: shared ? 'tools/record chromium (record.mjs, playwright-core; scenario of tools/record/node/scenarios.mjs)'
+                   : 'tools/record chromium (record.mjs, playwright-core)',
+  options: { flags, bundlePolicy, iceServers: [], data_channel: true, relay: 'node dgram UDP relay on 127.0.0.1',
+             candidates: 'UDP host 127.0.0.1 only, trickled through the relay; a=candidate lines removed from the SDP',
              network: process.env.CONNSTATE_NETNS === '1' ? 'network namespace with lo only' : 'host (loopback candidates only)' },
 }));
 
-const relays = {};
-for (const [x, y] of PAIRS) {
-  const r = new Relay(x, y);
-  await r.start();
-  relays[x] = relays[y] = r;
-}
-const relayList = [...new Set(Object.values(relays))];
-const server = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end(PAGE); });
+const relay = new Relay();
+const server = http.createServer((req, res) => {
+  const module = req.url === '/w3c-peer.mjs';
+  res.writeHead(200, { 'content-type': module ? 'text/javascript' : 'text/html' });
+  res.end(module ? W3C_PEER : PAGE);
+});
 await new Promise((res) => server.listen(0, '127.0.0.1', res));
 const origin = `http://127.0.0.1:${server.address().port}`;
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'connstate-chromium-'));
@@ -228,109 +203,157 @@ if (dumpPath) {
 const page = (!internals && context.pages()[0]) || await context.newPage();
 page.on('pageerror', (e) => console.error('page error:', e.message));
 
-let ready = false;
-const queued = [];
-const hand = async (from, candidate, sdpMid) => {
-  const to = partner[from];
-  if (candidate === null) return page.evaluate(([n, m]) => window.__add(n, null, m), [to, sdpMid]);
-  const f = candidate.split(' ');
-  // candidate:<foundation> <component> <transport> <priority> <address> <port> typ <type> ...
-  if (f.length < 8 || f[2].toLowerCase() !== 'udp' || f[7] !== 'host') return;
-  if (f[4] !== '127.0.0.1' && !f[4].endsWith('.local')) return;  // loopback only
-  relays[from].real[from] = Number(f[5]);
-  f[4] = '127.0.0.1';
-  f[5] = String(relays[from].portFor(from));
-  return page.evaluate(([n, c, m]) => window.__add(n, c, m), [to, f.join(' '), sdpMid]);
-};
-await page.exposeFunction('__candidate', (from, candidate, sdpMid) => {
-  if (!ready) { queued.push([from, candidate, sdpMid]); return; }
-  hand(from, candidate, sdpMid).catch((e) => console.error('addIceCandidate:', e.message));
-});
-await page.goto(origin);
-
-const drain = async () => { for (const l of await page.evaluate(() => window.__trace.splice(0))) write(l); };
-const drainer = setInterval(() => { drain().catch(() => {}); }, 250);
+// --- the session: what a scenario can do (the interface of tools/record/node/scenarios.mjs) ------------
+const history = [];   // every line drained so far, parsed, for the scenarios' goals
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const state = () => page.evaluate(() => window.__state());
-async function until(cond, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) { if (cond(await state())) return true; await sleep(50); }
-  return false;
+// Lines reach the file only from the page's queue, in the order the page logged them: the recorder's
+// own markers are logged through the page too (chained, so they keep their order), stamped with its clock.
+let markers = Promise.resolve();
+const marker = (target, event, fields = {}) => {
+  markers = markers.then(() => page.evaluate(([line]) => window.__log(line), [{ target, event, ...fields }])).catch(() => {});
+  return markers;
+};
+// Polls run one after another (the drainer and a scenario both poll), so lines are written in order.
+let polling = Promise.resolve();
+function poll() {
+  const step = async () => {
+    await markers;
+    const { lines, states } = await page.evaluate(() => window.__poll());
+    for (const line of lines) { write(line); history.push(JSON.parse(line)); }
+    return states;
+  };
+  const next = polling.then(step);
+  polling = next.catch(() => {});
+  return next;
 }
-const marker = (event, extra = {}) => page.evaluate(([e, x]) => window.__log(Object.assign({ target: 'relay', event: e }, x)), [event, extra]);
-const names = PAIRS.flat();
-const connected = (s) => names.every((n) => s[n] === 'connected');
-const down = (s) => names.every((n) => ['disconnected', 'failed'].includes(s[n]));
-const block = async (blocked) => {
-  for (const r of relayList) r.blocked = blocked;
-  await marker(blocked ? 'block' : 'unblock', { direction: 'both' });
+// The page's performance.now(), estimated here from the two time origins (scenarios compare it with t_ms).
+let pageOrigin = 0;
+const now = () => +(performance.timeOrigin + performance.now() - pageOrigin).toFixed(3);
+async function until(condition, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (condition(await poll())) return true;
+    if (Date.now() >= end) return false;
+    await sleep(POLL_MS);
+  }
+}
+const peer = (name) => ({ name, call: (method, ...callArgs) => page.evaluate(([n, m, a]) => window.__call(n, m, a), [name, method, callArgs]) });
+const peers = Object.fromEntries(Object.keys(partner).map((n) => [n, peer(n)]));
+
+// Candidates are handed to a pc once it has the remote description they belong to ("its gate is
+// open"), each rewritten to the relay port that stands for the candidate's real port in the current
+// plane; handing is sequential per receiving pc, so candidates arrive in the order they were made.
+const signalling = {
+  gate: {}, held: {}, chain: {},
+  realCandidates: Object.fromEntries(Object.keys(partner).map((n) => [n, []])),
+  plane: 0,
+  fromPeer(from, candidate, sdpMid) {
+    const to = partner[from];
+    if (candidate !== null) {
+      const host = loopbackHostCandidate(candidate);
+      if (!host) return;  // only UDP host candidates on 127.0.0.1 ever reach the other pc
+      this.realCandidates[from].push({ port: host.port, sdpMid, candidate });
+    }
+    if (this.gate[to]) this.hand(to, candidate, sdpMid); else (this.held[to] ||= []).push([candidate, sdpMid]);
+  },
+  hand(to, candidate, sdpMid, plane = this.plane) {
+    const step = async () => {
+      if (candidate === null) return peers[to].call('addCandidate', null, sdpMid);
+      const host = loopbackHostCandidate(candidate);
+      return peers[to].call('addCandidate', host.rewrite(await relay.portFor(host.port, plane)), sdpMid);
+    };
+    this.chain[to] = (this.chain[to] || Promise.resolve()).then(step)
+      .catch((e) => marker('recorder', 'addIceCandidate-failed', { pc: to, detail: e.message }));
+    return this.chain[to];
+  },
+  open(to) {
+    this.gate[to] = true;
+    for (const [candidate, sdpMid] of (this.held[to] || []).splice(0)) this.hand(to, candidate, sdpMid);
+  },
+  close(...pcs) { for (const n of pcs) this.gate[n] = false; },
+};
+await page.exposeFunction('__candidate', (from, candidate, sdpMid) => signalling.fromPeer(from, candidate, sdpMid));
+
+async function alter(sdp, { edit, detail }, receiver) {
+  const altered = edit(sdp);
+  if (altered !== sdp) await marker('recorder', 'sdp-altered', { pc: receiver, detail });
+  return altered;
+}
+// x offers, y answers; the SDP each side gets has no candidates; alterOffer / alterAnswer are a
+// scenario's deliberate edits ({ detail, edit }), logged as recorder lines. holdCandidates: no
+// candidate moves before both descriptions are applied on both sides.
+async function negotiate({ iceRestart = false, holdCandidates = false, alterOffer = null, alterAnswer = null } = {}, x = 'a') {
+  const y = partner[x];
+  signalling.close(x, y);
+  const offer = await peers[x].call('makeOffer', { iceRestart });
+  let offerForY = withoutCandidates(offer);
+  if (alterOffer) offerForY = await alter(offerForY, alterOffer, y);
+  const answer = await peers[y].call('takeOffer', offerForY);
+  if (!holdCandidates) signalling.open(y);
+  let answerForX = withoutCandidates(answer);
+  if (alterAnswer) answerForX = await alter(answerForX, alterAnswer, x);
+  await peers[x].call('takeAnswer', answerForX);
+  signalling.open(x);
+  signalling.open(y);
+  return { offer, answer };
+}
+
+// Whether the path carries data now: a sends a message on its data channel and b must receive it.
+let probes = 0;
+async function probe(ms) {
+  const text = `probe-${++probes}`;
+  const sent = now();
+  try {
+    await peers.a.call('send', text);
+  } catch (e) {
+    await marker('recorder', 'probe-not-sent', { pc: 'a', detail: e.message });
+    return null;
+  }
+  const end = Date.now() + ms;
+  for (;;) {
+    await poll();
+    const received = history.find((l) => l.pc === 'b' && l.event === 'message' && l.detail === text);
+    if (received) return +(received.t_ms - sent).toFixed(3);
+    if (Date.now() >= end) return null;
+    await sleep(POLL_MS);
+  }
+}
+
+const session = {
+  pairs: Object.fromEntries(Object.entries(PAIRS).map(([x, y]) => [x, [x, y]])),
+  peers, signalling, relay, negotiate, until, sleep, history, probe, marker, now, stack: 'chromium',
+  states: poll,
+  block: (plane = 0, fields = {}) => { relay.block(plane); marker('relay', 'block', { direction: 'both', plane, ...fields }); },
+  unblock: (plane = 0) => { relay.unblock(plane); marker('relay', 'unblock', { direction: 'both', plane }); },
 };
 
-let goal = false, why = '';
+await page.goto(origin);
+await page.waitForFunction(() => window.__ready === true);
+pageOrigin = await page.evaluate(() => performance.timeOrigin);
+const drainer = setInterval(() => { poll().catch(() => {}); }, 250);
+
+let goal = false, why = '', extra = {};
 try {
-  await page.evaluate((pairs) => {
-    for (const [x, y] of pairs) { window.__create(x); window.__create(y); window.__channel(x); }
-  }, PAIRS);
-  for (const [x, y] of PAIRS) await page.evaluate(([x, y]) => window.__negotiate(x, y, false), [x, y]);
-  ready = true;  // every pc has its transport listeners: now let the candidates through
-  for (const q of queued.splice(0)) await hand(...q);
-  if (!await until(connected, 10000)) throw new Error('did not connect');
-  // With the internals page open the call lasts a few stats polls (about one a second) before the
-  // scenario goes on, as a real call does before something happens to it.
-  await sleep(internals ? 3500 : 500);
-  switch (scenario) {
-    case 'connect':
-      goal = true;
-      break;
-    case 'close':
-      await page.evaluate(() => window.__close('a'));
-      await sleep(1500);
-      goal = true;
-      break;
-    case 'remote-close':
-      await page.evaluate(() => window.__close('b'));
-      goal = await until((s) => ['disconnected', 'failed', 'closed'].includes(s.ai), 40000);
-      await sleep(500);
-      if (!goal) why = 'a did not notice that b closed';
-      break;
-    case 'ice-restart':
-      ready = false;
-      await page.evaluate(() => window.__negotiate('a', 'b', true));
-      ready = true;
-      for (const q of queued.splice(0)) await hand(...q);
-      await sleep(1000);
-      goal = await until(connected, 10000);
-      await sleep(500);
-      if (!goal) why = 'not connected again after the restart';
-      break;
-    case 'path-failure':
-      await block(true);
-      goal = await until(down, 30000);
-      if (goal) await until((s) => names.every((n) => s[n] === 'failed'), 40000);  // failed if it comes
-      if (!goal) why = 'neither disconnected nor failed';
-      break;
-    case 'recover':
-      await block(true);
-      goal = await until(down, 30000);
-      await block(false);
-      goal = goal && await until(connected, 30000);
-      await sleep(500);
-      if (!goal) why = 'did not recover after the unblock';
-      break;
-    case 'two-pc':
-      await page.evaluate(() => window.__close('a'));
-      await sleep(1500);
-      goal = true;
-      break;
+  await page.evaluate(([pcs, policy]) => { for (const n of pcs) window.__create(n, policy); }, [Object.keys(partner), bundlePolicy]);
+  let result;
+  if (shared) {
+    result = await shared.run(session);
+  } else {
+    for (const x of Object.keys(PAIRS)) await peers[x].call('addDataChannel', 'chat');
+    for (const x of Object.keys(PAIRS)) await negotiate({}, x);
+    if (!await until(allConnected(session), 10000)) throw new Error('did not connect');
+    // With the internals page open the call lasts a few stats polls (about one a second) before the
+    // scenario goes on, as a real call does before something happens to it.
+    await sleep(internals ? 3500 : 500);
+    result = await CHROMIUM_SCENARIOS[scenario](session);
   }
+  ({ goal, why = '', extra = {} } = result);
 } catch (e) {
   why = e.message;
 }
 clearInterval(drainer);
-const forwarded = relayList.reduce((n, r) => n + r.counts.forwarded, 0);
-const dropped = relayList.reduce((n, r) => n + r.counts.dropped, 0);
-await marker('end', { goal, forwarded, dropped }).catch(() => {});
-await drain().catch(() => {});
+await marker('relay', 'end', { goal, ...(why ? { why } : {}), ...extra, forwarded: relay.counts.forwarded, dropped: relay.counts.dropped });
+await poll().catch(() => {});
 let dumpSaved = !internals;
 if (internals) {
   try {
@@ -341,7 +364,7 @@ if (internals) {
   }
 }
 await context.close();
-for (const r of relayList) r.close();
+await relay.close();
 server.close();
 fs.rmSync(profile, { recursive: true, force: true });
 fs.rmSync(downloads, { recursive: true, force: true });
