@@ -179,7 +179,7 @@ constexpr std::array<Rule, kRuleCount> kRules = {{
      set_of(I::Connected, I::Completed, I::Closed), set_of(D::Connected, D::Closed)},
     {RuleId::Pcs2021Undefined, "pcs-2021.undefined", Aggregate::ConnectionState, kRec2021,
      "rtcpeerconnectionstate-enum",
-     "no row of the table applies: the Recommendation defines no state (issue #2678)",
+     "no row of the table applies: the Recommendation defines no state (w3c/webrtc-pc issue 2678)",
      "(no row applies; see w3c/webrtc-pc issue #2678)", set_of(I::New, I::Connected, I::Completed),
      set_of(D::New, D::Connected)},
 

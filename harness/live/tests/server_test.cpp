@@ -179,7 +179,9 @@ BOOST_AUTO_TEST_CASE(misbehaving_clients_are_disconnected_with_a_reason) {
 BOOST_AUTO_TEST_CASE(live_viewer_sees_what_check_trace_sees) {
   TempDir dir;
   const std::string rec = dir.str() + "/rec";
-  LiveServerProcess server(dir, "--record " + rec);
+  // Every bundled trace at once is a burst of several MiB for the one viewer; this test is about what the
+  // viewer sees, so its queue may hold the whole burst (dropping a slow viewer is tested above).
+  LiveServerProcess server(dir, "--record " + rec + " --max-send-queue 256M");
   const auto traces = bundled_traces();
   auto viewer = std::async(std::launch::async, [&] {
     return run_client("viewer --sessions " + std::to_string(traces.size()) + " --out " + dir.str() +
@@ -203,7 +205,7 @@ BOOST_AUTO_TEST_CASE(live_viewer_sees_what_check_trace_sees) {
 BOOST_AUTO_TEST_CASE(thousand_clients_with_faults_alongside) {
   TempDir dir;
   const std::string rec = dir.str() + "/rec";
-  LiveServerProcess server(dir, "--quiet --record " + rec + " --max-sessions 2000 --request-timeout 5 --max-send-queue 256K");
+  LiveServerProcess server(dir, "--quiet --record " + rec + " --max-sessions 2000 --request-timeout 15 --max-send-queue 256K");
   const std::string url = "--url " + server.url();
   const long rss_at_start = server.peak_rss_kib();
   std::vector<std::future<json::object>> faults;
