@@ -232,6 +232,12 @@ class WsConnection : public Client, public std::enable_shared_from_this<WsConnec
   void on_accept(beast::error_code ec) {
     if (ec) return;  // handshake failed or timed out: nothing was opened
     open_ = true;
+    // From now on Beast's handshake timeout bounds the close handshake: as long as our own close timer.
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = std::chrono::milliseconds(static_cast<long>(hub_->options.close_timeout_seconds * 1000));
+    t.idle_timeout = std::chrono::milliseconds(static_cast<long>(hub_->options.idle_timeout_seconds * 1000));
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
     if (hub_->stopping) {  // upgraded while the server began to stop
       close(websocket::close_code::going_away, "server stopping");
       read();

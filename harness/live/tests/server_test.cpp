@@ -205,7 +205,7 @@ BOOST_AUTO_TEST_CASE(live_viewer_sees_what_check_trace_sees) {
 BOOST_AUTO_TEST_CASE(thousand_clients_with_faults_alongside) {
   TempDir dir;
   const std::string rec = dir.str() + "/rec";
-  LiveServerProcess server(dir, "--quiet --record " + rec + " --max-sessions 2000 --request-timeout 15 --max-send-queue 256K");
+  LiveServerProcess server(dir, "--quiet --record " + rec + " --max-sessions 2000 --request-timeout 5 --max-send-queue 256K");
   const std::string url = "--url " + server.url();
   const long rss_at_start = server.peak_rss_kib();
   std::vector<std::future<json::object>> faults;

@@ -48,7 +48,9 @@ struct ServerOptions {
   std::size_t max_history_bytes = 64 * 1024 * 1024;    // what a viewer that connects late is sent, all sessions
   double request_timeout_seconds = 10;  // a whole HTTP request (slowloris) or WebSocket handshake
   double idle_timeout_seconds = 120;    // a WebSocket that sends nothing (not even a pong to our ping)
-  double close_timeout_seconds = 5;     // a closing client that does not complete the close handshake
+  // A closing client that does not complete the close handshake. Generous: tearing the connection down
+  // can reset it, and a busy client then loses the end message it has not read yet.
+  double close_timeout_seconds = 30;
   std::size_t stop_after_sessions = 0;  // stop once this many probe sessions have ended (0 = never)
   bool quiet = false;                   // terminal: sessions only, no finding lines
   std::string token;                    // "" = 128 random bits
