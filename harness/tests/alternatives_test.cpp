@@ -124,6 +124,7 @@ BOOST_AUTO_TEST_CASE(generated_snapshots_get_the_verdicts_of_hand_written_ones) 
       with_alternatives += written.size() > 1 ? 1 : 0;
     }
   }
+  BOOST_TEST_MESSAGE(compared << " snapshot comparisons, " << with_alternatives << " with alternatives");
   BOOST_TEST(compared > 100);
   BOOST_TEST(with_alternatives > 10);
 }
@@ -145,6 +146,7 @@ BOOST_AUTO_TEST_CASE(generated_sequences_get_the_verdicts_of_hand_written_ones) 
       ++compared;
     }
   }
+  BOOST_TEST_MESSAGE(compared << " sequence comparisons");
   BOOST_TEST(compared > 0);
 }
 
