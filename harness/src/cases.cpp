@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "connstate/harness/json_input.h"
+#include "connstate/harness/readings.h"
 #include "connstate/harness/spec_links.h"
 #include "connstate/harness/why.h"
 
@@ -77,16 +78,21 @@ std::string show(const StateText& s) { return s ? "\"" + *s + "\"" : std::string
 
 }  // namespace
 
-ExpectedOutcome expected_outcome(const Case& c, Profile profile) {
+ExpectedOutcome expected_outcome(const Case& c, Profile profile) { return outcome_under(c, profile, {}, c.options); }
+
+ExpectedOutcome outcome_under(const Case& c, Profile profile, const Readings& readings, const ModelOptions& options) {
   ExpectedOutcome out;
   if (c.kind == CaseKind::Snapshot) {
     const Derivation d = derive(profile, c.closed, c.transports);
     out.snapshot = {state_text(d.connection_state), std::string(to_string(d.ice_connection_state))};
     out.reason = std::string(rule(d.connection_rule).id) + ", " + std::string(rule(d.ice_connection_rule).id);
     out.rules = {d.connection_rule, d.ice_connection_rule};
+    if (!readings.literal())
+      out.snapshot.connection_state = state_text(connection_state_under(
+          profile, readings, c.closed, d.ice_connection_state, presence_of(profile, c.transports)));
     return out;
   }
-  PeerConnectionModel m(profile, c.options);
+  PeerConnectionModel m(profile, options, readings);
   for (const SequenceStep& s : c.steps) {
     const StepResult r = m.apply(s.step);
     StepOutcomeText t;
@@ -95,8 +101,19 @@ ExpectedOutcome expected_outcome(const Case& c, Profile profile) {
     out.steps.push_back(std::move(t));
   }
   out.reason = "the event model of " + std::string(to_string(profile)) +
-               (c.options.rederive_on_set_change ? ", with rederive_on_set_change" : "") +
-               (c.options.events_on_close ? ", with events_on_close" : "");
+               (options.rederive_on_set_change ? ", with rederive_on_set_change" : "") +
+               (options.events_on_close ? ", with events_on_close" : "");
+  return out;
+}
+
+std::vector<std::pair<Verdict, ExpectedOutcome>> acceptable_alternatives(const Case& c, Profile profile,
+                                                                         const ExpectedOutcome& pass) {
+  auto out = derived_alternatives(c, profile, pass);
+  for (const Alternative& alt : c.alternatives) {
+    if (!((alt.profiles >> static_cast<unsigned>(profile)) & 1u)) continue;
+    if (alt.verdict == Verdict::NonStrict || alt.verdict == Verdict::Informational) continue;
+    out.emplace_back(alt.verdict, alternative_outcome(c, alt, pass));
+  }
   return out;
 }
 
@@ -426,6 +443,50 @@ std::string describe_step(const StepOutcomeText& s) {
 
 }  // namespace
 
+namespace {
+
+std::string describe_outcome(const Case& c, const ExpectedOutcome& o) {
+  if (c.kind == CaseKind::Snapshot)
+    return "connectionState " + show(o.snapshot.connection_state) + ", iceConnectionState " +
+           show(o.snapshot.ice_connection_state);
+  std::string out;
+  for (std::size_t i = 0; i < o.steps.size(); ++i) out += (i ? "; " : "") + std::to_string(i) + ": " + describe_step(o.steps[i]);
+  return out;
+}
+
+// A written non-strict or informational alternative must be what a documented reading gives
+// (readings.h), under every profile it names: the verdict of an input does not depend on
+// whether someone wrote it down.
+void check_written_alternatives(const Case& c, Profile p, const std::string& at) {
+  std::optional<ExpectedOutcome> pass;
+  std::vector<std::pair<Verdict, ExpectedOutcome>> derived;
+  for (std::size_t a = 0; a < c.alternatives.size(); ++a) {
+    const Alternative& alt = c.alternatives[a];
+    if (alt.verdict != Verdict::NonStrict && alt.verdict != Verdict::Informational) continue;
+    if (!((alt.profiles >> static_cast<unsigned>(p)) & 1u)) continue;
+    if (!pass) {
+      pass = expected_outcome(c, p);
+      derived = derived_alternatives(c, p, *pass);
+    }
+    const ExpectedOutcome written = alternative_outcome(c, alt, *pass);
+    const bool given = std::any_of(derived.begin(), derived.end(), [&](const auto& d) {
+      return d.first == alt.verdict &&
+             (c.kind == CaseKind::Snapshot ? d.second.snapshot == written.snapshot : d.second.steps == written.steps);
+    });
+    if (given) continue;
+    std::string readings;
+    for (const auto& [verdict, outcome] : derived)
+      readings += "\n  " + std::string(to_string(verdict)) + " (" + outcome.reason + "): " + describe_outcome(c, outcome);
+    throw FieldError(pointer_join(pointer_join(at, "alternatives"), a),
+                     "this " + std::string(to_string(alt.verdict)) + " alternative under " +
+                         std::string(to_string(p)) + " is not what any documented reading gives (" +
+                         describe_outcome(c, written) + "); the readings give" +
+                         (derived.empty() ? std::string(" nothing else for this input") : ":" + readings));
+  }
+}
+
+}  // namespace
+
 void cross_check(const Case& c, const std::string& at) {
   for (const auto& info : kProfiles) {
     const Profile p = info.profile;
@@ -472,6 +533,7 @@ void cross_check(const Case& c, const std::string& at) {
           check(it->second, pointer_join(pointer_join(sp, "expect_by_profile"), info.id));
       }
     }
+    check_written_alternatives(c, p, at);
   }
 }
 

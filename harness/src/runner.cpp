@@ -50,10 +50,7 @@ void prepare(CaseResult& r, const Case& c, Profile profile) {
   r.c = &c;
   r.profile = profile;
   r.expected = expected_outcome(c, profile);
-  for (const Alternative& alt : c.alternatives) {
-    if (!((alt.profiles >> static_cast<unsigned>(profile)) & 1u)) continue;
-    r.alternatives.emplace_back(alt.verdict, alternative_outcome(c, alt, r.expected));
-  }
+  r.alternatives = acceptable_alternatives(c, profile, r.expected);
 }
 
 }  // namespace

@@ -304,16 +304,14 @@ std::string explain_case_text(const Case& c, Profile profile) {
           << "; transports: " << transports_text(after) << "\n";
     }
   }
-  for (const Alternative& alt : c.alternatives) {
-    if (!((alt.profiles >> static_cast<unsigned>(profile)) & 1u)) continue;
-    const ExpectedOutcome o = alternative_outcome(c, alt, pass);
-    out << "\nalso acceptable (" << to_string(alt.verdict) << "): " << alt.note << "\n";
+  for (const auto& [verdict, o] : acceptable_alternatives(c, profile, pass)) {
+    out << "\nalso acceptable (" << to_string(verdict) << "): " << o.reason << "\n";
     if (c.kind == CaseKind::Snapshot) {
       out << "  connectionState=" << show_state(o.snapshot.connection_state)
           << " iceConnectionState=" << show_state(o.snapshot.ice_connection_state) << "\n";
     } else {
-      for (const auto& [index, partial] : alt.steps)
-        if (index < o.steps.size()) out << "  step " << index << ": " << show_step(o.steps[index]) << "\n";
+      for (std::size_t index = 0; index < o.steps.size() && index < pass.steps.size(); ++index)
+        if (!(o.steps[index] == pass.steps[index])) out << "  step " << index << ": " << show_step(o.steps[index]) << "\n";
     }
   }
   return out.str();

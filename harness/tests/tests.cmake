@@ -20,3 +20,4 @@ connstate_cc_test(NAME spec_diff_test SRCS tests/spec_diff_test.cpp DEPS connsta
 connstate_cc_test(NAME self_documentation_test SRCS tests/self_documentation_test.cpp
                   DEPS connstate::harness connstate::trace LABELS unit)
 connstate_cc_test(NAME findings_doc_test SRCS tests/findings_doc_test.cpp DEPS connstate::harness LABELS unit)
+connstate_cc_test(NAME harness_alternatives_test SRCS tests/alternatives_test.cpp DEPS connstate::harness LABELS unit)

@@ -71,10 +71,26 @@ std::string_view to_string(StepOutcome outcome) {
   return "";
 }
 
-PeerConnectionModel::PeerConnectionModel(Profile profile, ModelOptions options)
-    : profile_(profile), options_(options) {}
+std::optional<PeerConnectionState> connection_state_under(Profile profile, const Readings& readings, bool closed,
+                                                          IceConnectionState ice_connection_slot, Presence presence,
+                                                          std::optional<PeerConnectionState> previous) {
+  if (readings.completed_counts_as_connected && profile == Profile::Rec2025 &&
+      ice_connection_slot == IceConnectionState::Completed)
+    ice_connection_slot = IceConnectionState::Connected;
+  const auto derived = derive_connection_state(profile, closed, ice_connection_slot, presence);
+  if (derived) return derived;
+  switch (readings.undefined_connection_state) {
+    case Readings::Undefined::NoState: return std::nullopt;
+    case Readings::Undefined::Connecting: return PeerConnectionState::Connecting;
+    case Readings::Undefined::KeepPrevious: return previous;
+  }
+  return std::nullopt;
+}
 
-void PeerConnectionModel::reset() { *this = PeerConnectionModel(profile_, options_); }
+PeerConnectionModel::PeerConnectionModel(Profile profile, ModelOptions options, Readings readings)
+    : profile_(profile), options_(options), readings_(readings), literal_(readings.literal()) {}
+
+void PeerConnectionModel::reset() { *this = PeerConnectionModel(profile_, options_, readings_); }
 
 std::optional<PeerConnectionState> PeerConnectionModel::connection_state() const { return slots_.connection_state(); }
 
@@ -97,6 +113,11 @@ void PeerConnectionModel::count(TransportId t, int delta) {
 // connectionState from the current slot and presence (a table lookup, see derivation.h).
 std::uint8_t PeerConnectionModel::connection_from_slot() const {
   if (closed_) return static_cast<std::uint8_t>(PeerConnectionState::Closed);
+  if (!literal_) {
+    const auto value = connection_state_under(profile_, readings_, closed_, ice_connection_state(), presence(),
+                                              slots_.connection_state());
+    return value ? static_cast<std::uint8_t>(*value) : kUndefinedState;
+  }
   if (profile_ == Profile::Rec2025)
     return internal::kSlotConnectionTable[(static_cast<unsigned>(ice_connection_state()) * 32u + (presence_index_ & 31u)) * 2u +
                                           (presence_index_ ? 1u : 0u)];
@@ -137,7 +158,8 @@ StepResult PeerConnectionModel::apply(const Step& step) {
   // 0 for ICE, 1 for DTLS; any other kind wraps to a large value.
   const unsigned layer = static_cast<unsigned>(step.kind) - static_cast<unsigned>(StepKind::Ice);
   const TransportId t = step.transport;
-  if (layer > kDtlsLayer || closed_ || t >= kMaxTransports || !((live_ >> t) & 1u)) return apply_by_tasks(step);
+  if (layer > kDtlsLayer || closed_ || t >= kMaxTransports || !((live_ >> t) & 1u) || !literal_)
+    return apply_by_tasks(step);
   switch (profile_) {
     case Profile::Rec2025: return change_state<Profile::Rec2025>(layer, t, step.state);
     case Profile::Rec2021Amended: return change_state<Profile::Rec2021Amended>(layer, t, step.state);
@@ -214,6 +236,11 @@ StepResult PeerConnectionModel::apply_by_tasks(const Step& step) {
   StepResult r;
   if (closed_) {
     r.outcome = StepOutcome::IgnoredAfterClose;
+    if (readings_.dtls_statechange_after_close && step.kind == StepKind::Dtls && step.transport < kMaxTransports &&
+        ((live_ >> step.transport) & 1u) && step.state != states_[kDtlsLayer][step.transport]) {
+      states_[kDtlsLayer][step.transport] = step.state;
+      r.events.push({EventType::DtlsTransportStateChange, step.transport, step.state, 0});
+    }
     return r;
   }
   const TransportId t = step.transport;
@@ -266,11 +293,23 @@ StepResult PeerConnectionModel::apply_by_tasks(const Step& step) {
     case StepKind::Remove: {
       // The transport leaves the set first, then is closed "in a queued task" with events:
       // DTLS, then the connection update it queues, then ICE (which re-derives both aggregates).
+      const bool never_started = ice_state(t) == IceTransportState::New && dtls_state(t) == DtlsTransportState::New;
       count(t, -1);
       live_ &= ~(std::uint64_t{1} << t);
       sctp_only_ &= ~(std::uint64_t{1} << t);
       std::uint8_t task = 0;
       bool rederived = false;
+      if (readings_.never_started_transport_leaves_silently && never_started) {
+        if (options_.rederive_on_set_change) rederive_into(r.events, 0);
+        break;
+      }
+      if (readings_.ice_closes_first_on_remove && ice_state(t) != IceTransportState::Closed) {
+        states_[kIceLayer][t] = static_cast<std::uint8_t>(IceTransportState::Closed);
+        r.events.push({EventType::IceTransportStateChange, t, static_cast<std::uint8_t>(IceTransportState::Closed), task});
+        rederive_into(r.events, separate_ice_tasks(profile_) ? static_cast<std::uint8_t>(task + 1) : task);
+        rederived = true;
+        task = static_cast<std::uint8_t>(task + 2);
+      }
       if (dtls_state(t) != DtlsTransportState::Closed) {
         states_[kDtlsLayer][t] = static_cast<std::uint8_t>(DtlsTransportState::Closed);
         r.events.push({EventType::DtlsTransportStateChange, t, static_cast<std::uint8_t>(DtlsTransportState::Closed), task});

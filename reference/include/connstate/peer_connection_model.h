@@ -125,9 +125,43 @@ struct ModelOptions {
   bool events_on_close = false;
 };
 
+// Readings of the text other than the literal one that the project documents as acceptable
+// (docs/spec/open-policies.md, docs/spec/completed-gap.md). The literal model has all of them
+// off; the harness runs the model under each to derive a case's `non-strict` and
+// `informational` alternatives. Unlike ModelOptions they are never sent to a stack: they say
+// what else a stack may answer, not what a case asks of it.
+struct Readings {
+  // What a connectionState the profile leaves undefined (rec-2021) reads as.
+  enum class Undefined : std::uint8_t { NoState, Connecting, KeepPrevious };
+  // rec-2025: the `connected` row also takes [[IceConnectionState]] `completed` (the intended
+  // reading of PR #2828).
+  bool completed_counts_as_connected = false;
+  Undefined undefined_connection_state = Undefined::NoState;
+  // remove: the ICE transport closes (with its re-derivation) before the DTLS transport.
+  bool ice_closes_first_on_remove = false;
+  // remove of a transport still ICE `new` and DTLS `new`: it leaves the set without closing,
+  // so nothing fires (a rollback that discards a transport never started).
+  bool never_started_transport_leaves_silently = false;
+  // A DTLS step after close(): the queued DTLS task still sets the transport's state and fires
+  // its statechange (the DTLS task has no [[IsClosed]] check); the peer connection stays silent.
+  bool dtls_statechange_after_close = false;
+
+  bool literal() const {
+    return !completed_counts_as_connected && undefined_connection_state == Undefined::NoState &&
+           !ice_closes_first_on_remove && !never_started_transport_leaves_silently && !dtls_statechange_after_close;
+  }
+};
+
+// connectionState under a reading: derive_connection_state() with the reading's changes.
+// `previous` is the [[ConnectionState]] slot before (for Undefined::KeepPrevious; std::nullopt
+// where there is none, as for a snapshot).
+std::optional<PeerConnectionState> connection_state_under(Profile profile, const Readings& readings, bool closed,
+                                                          IceConnectionState ice_connection_slot, Presence presence,
+                                                          std::optional<PeerConnectionState> previous = std::nullopt);
+
 class PeerConnectionModel {
  public:
-  explicit PeerConnectionModel(Profile profile = kDefaultProfile, ModelOptions options = {});
+  explicit PeerConnectionModel(Profile profile = kDefaultProfile, ModelOptions options = {}, Readings readings = {});
 
   StepResult apply(const Step& step);
   // The same step through the straightforward path: the spec's tasks one after the other, as
@@ -143,6 +177,7 @@ class PeerConnectionModel {
 
   Profile profile() const { return profile_; }
   const ModelOptions& options() const { return options_; }
+  const Readings& readings() const { return readings_; }
   bool is_closed() const { return closed_; }
   // std::nullopt: the profile defines no state (rec-2021 only).
   std::optional<PeerConnectionState> connection_state() const;
@@ -177,6 +212,8 @@ class PeerConnectionModel {
 
   Profile profile_;
   ModelOptions options_;
+  Readings readings_;
+  bool literal_ = true;  // readings_.literal(): only the literal reading takes the fast path
   bool closed_ = false;
   // [[IceConnectionState]] and [[ConnectionState]] in one byte, so that a step sets both with one mask.
   PackedStates slots_{static_cast<std::uint8_t>(static_cast<unsigned>(IceConnectionState::New) |

@@ -116,8 +116,17 @@ struct ExpectedOutcome {
 };
 
 ExpectedOutcome expected_outcome(const Case& c, Profile profile);
+// What the reference answers for the case's input under a reading of the text (readings.h) and
+// with `options` in place of the case's own: expected_outcome() is the literal reading.
+ExpectedOutcome outcome_under(const Case& c, Profile profile, const Readings& readings, const ModelOptions& options);
 // The alternative's outcome: the pass outcome with the alternative's overrides applied.
 ExpectedOutcome alternative_outcome(const Case& c, const Alternative& alt, const ExpectedOutcome& pass);
+// Every answer other than `pass` the case accepts under `profile`, with its verdict: what the
+// documented readings give for its input (derived_alternatives in readings.h), then the
+// case's written `pass` and `fail` alternatives. Written `non-strict` and `informational`
+// alternatives are not added: the loader has checked that the readings give each of them.
+std::vector<std::pair<Verdict, ExpectedOutcome>> acceptable_alternatives(const Case& c, Profile profile,
+                                                                         const ExpectedOutcome& pass);
 
 std::string event_text(const Event& e, const std::vector<std::string>& transport_names);
 std::string step_text(const SequenceStep& s);   // "ice t0 checking"
