@@ -36,5 +36,6 @@ int check_trace(const Args& args);
 int import_trace(const Args& args);
 int spec_diff(const Args& args);
 int live(const Args& args);
+int findings_command(const Args& args);
 
 }  // namespace connstate::cli
