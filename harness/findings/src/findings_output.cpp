@@ -108,6 +108,8 @@ std::vector<std::string> reproduction_requests(const Occurrence& o) {
     for (const auto& s : c.steps) lines.push_back(harness::protocol::step_request(id++, s));
   }
   lines.push_back(harness::protocol::bye_request(id));
+  for (auto& line : lines)
+    while (!line.empty() && line.back() == '\n') line.pop_back();
   return lines;
 }
 

@@ -69,9 +69,7 @@ std::string title_of(const Departure& d, const std::string& profile) {
     return shape + " (" + d.requirement + ")";
   }
   if (d.kind == "protocol-error") return "answers outside protocol 1: " + d.shape;
-  std::string title = d.shape;
-  if (!title.empty()) title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
-  return title + " (" + d.requirement + ")";
+  return d.shape + " (" + d.requirement + ")";
 }
 
 std::size_t size_of(const ResultRecord& r) {

@@ -135,19 +135,33 @@ std::string event_requirement_id(StepKind k, bool was_closed, const std::string&
   return "unclassified";
 }
 
+// "ice statechange" -> "the ICE transport's statechange"; pc events by their type.
+std::string event_words(const std::string& cls) {
+  if (cls == "ice statechange") return "the ICE transport's statechange";
+  if (cls == "dtls statechange") return "the DTLS transport's statechange";
+  return cls;
+}
+
+std::string kind_words(const std::string& kind) {
+  if (kind == "extra-event") return "an extra";
+  if (kind == "missing-event") return "no";
+  if (kind == "duplicate-event") return "a second";
+  if (kind == "wrong-event-value") return "a wrong value in";
+  return kind;
+}
+
 Departure event_departure(StepKind k, bool was_closed, std::string kind, const std::string& what, int step) {
   Departure d;
   const std::string cls = what.find('<') == std::string::npos ? what : what.substr(0, what.find('<'));
   d.requirement = event_requirement_id(k, was_closed, kind, cls);
   d.kind = std::move(kind);
   const std::string where = was_closed ? "a step after close()" : std::string(step_words(k));
-  std::string words = d.kind;
-  std::replace(words.begin(), words.end(), '-', ' ');
+  std::string words;
   if (d.kind == "misordered-events") {
     const auto lt = what.find('<');
-    words = what.substr(0, lt) + " dispatched before " + what.substr(lt + 1);
+    words = event_words(what.substr(0, lt)) + " dispatched before " + event_words(what.substr(lt + 1));
   } else {
-    words += " " + what;
+    words = kind_words(d.kind) + " " + event_words(what);
   }
   d.shape = words + " on " + where;
   d.key = d.kind + "|" + what + "|" + std::string(to_string(k)) + (was_closed ? "|after-close" : "");

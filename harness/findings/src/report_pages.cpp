@@ -94,7 +94,9 @@ std::string bug_report(const Finding& f, const Occurrence& o, const std::map<std
   md << ") |\n";
   md << "| results | `" << fs::path(run.file).filename().string() << "` of " << run.date << " |\n";
   if (const auto k = known.find(f.id); k != known.end()) md << "| known | " << k->second << " |\n";
-  md << "\n## What the specification requires\n\n" << f.requirement_text << ".\n\n";
+  std::string requires_text = f.requirement_text;
+  if (!requires_text.empty()) requires_text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(requires_text[0])));
+  md << "\n## What the specification requires\n\n" << requires_text << ".\n\n";
   if (!f.spec_quote.empty()) md << "> " << f.spec_quote << "\n\n";
   if (!f.spec_url.empty()) md << "— " << f.spec_document << ", [#" << f.spec_anchor << "](" << f.spec_url << ")";
   for (const auto& n : f.notes) md << "; connstate's note: `" << n << "`";
