@@ -172,6 +172,14 @@ std::string findings_json(const std::vector<Finding>& findings, const std::map<s
            ",\"requirement\":" + json_string(f.departure.requirement) +
            ",\"requirement_text\":" + json_string(f.requirement_text) + ",\"kind\":" + json_string(f.departure.kind) +
            ",\"shape\":" + json_string(f.departure.shape);
+    out += ",\"variants\":[";
+    bool first_variant = true;
+    for (const auto& [shape, count] : f.variants) {
+      out += std::string(first_variant ? "" : ",") + "{\"shape\":" + json_string(shape) +
+             ",\"results\":" + std::to_string(count) + "}";
+      first_variant = false;
+    }
+    out += "]";
     out += ",\"spec\":{\"document\":" + json_string(f.spec_document) + ",\"anchor\":" + json_string(f.spec_anchor) +
            ",\"quote\":" + json_string(f.spec_quote) + ",\"url\":" + json_string(f.spec_url) + ",\"notes\":";
     append_strings(out, f.notes);

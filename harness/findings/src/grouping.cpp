@@ -55,32 +55,53 @@ std::vector<Departure> departures_of(const ResultRecord& r) {
   return out;
 }
 
-std::string title_of(const Departure& d, const std::string& profile) {
+// "a", "a or b", "a, b or c"
+std::string one_of(const std::set<std::string>& items, std::string_view last_joiner) {
+  std::string out;
+  std::size_t i = 0;
+  for (const auto& item : items) {
+    if (i) out += i + 1 == items.size() ? std::string(last_joiner) : std::string(", ");
+    out += item;
+    ++i;
+  }
+  return out;
+}
+
+// The title names every variant: "connectionState is new or connecting where REC 2025 gives failed
+// (pcs-2025.failed)", "an extra iceconnectionstatechange or connectionstatechange on close() (close.no-events)".
+std::string title_of(const Finding& f, const std::vector<Departure>& seen, const std::string& profile) {
+  const Departure& d = f.departure;
+  if (d.kind == "protocol-error") return "answers outside protocol 1: " + d.shape;
+  if (d.kind == "unclassified") return d.shape;
+  std::set<std::string> details, expected;
+  for (const Departure& v : seen) {
+    details.insert(v.detail);
+    expected.insert(v.expected);
+  }
   const std::string reading = internal::profile_short_name(profile);
   if (d.kind == "value") {
-    // "connectionState connecting where the rule gives connected" -> "connectionState is connecting where REC 2025 gives connected"
-    std::string shape = d.shape;
-    const auto space = shape.find(' ');
-    shape.insert(space + 1, "is ");
-    for (const std::string_view from : {"the rule gives", "the spec keeps"}) {
-      const auto at = shape.find(from);
-      if (at != std::string::npos) shape.replace(at, from.size(), reading + (from == "the rule gives" ? " gives" : " keeps"));
-    }
-    return shape + " (" + d.requirement + ")";
+    if (d.requirement == "transport-set.no-rederive-on-change")
+      return d.key + " re-derived (" + one_of(details, " or ") + ") where " + reading +
+             " keeps the value it had when only the set of transports changes (" + d.requirement + ")";
+    return d.key + " is " + one_of(details, " or ") + " where " + reading + " gives " + one_of(expected, " or ") + " (" +
+           d.requirement + ")";
   }
-  if (d.kind == "protocol-error") return "answers outside protocol 1: " + d.shape;
-  return d.shape + " (" + d.requirement + ")";
+  if (d.kind == "misordered-events") return one_of(details, "; ") + " on " + d.where + " (" + d.requirement + ")";
+  const std::string_view kind = d.kind == "extra-event"       ? "an extra "
+                                : d.kind == "missing-event"   ? "no "
+                                : d.kind == "duplicate-event" ? "a second "
+                                                              : "a wrong value in ";
+  return std::string(kind) + one_of(details, " or ") + " on " + d.where + " (" + d.requirement + ")";
 }
 
 std::size_t size_of(const ResultRecord& r) {
   return r.c.kind == harness::CaseKind::Snapshot ? r.c.transports.size() : 1000 + r.c.steps.size();
 }
 
-Finding new_finding(const Departure& d, const std::string& profile) {
+Finding new_finding(const Departure& d) {
   Finding f;
   f.departure = d;
   f.id = d.id();
-  f.title = title_of(d, profile);
   const internal::RequirementInfo info = internal::requirement_info(d.requirement);
   f.spec_document = info.document;
   f.spec_anchor = info.anchor;
@@ -95,16 +116,20 @@ Finding new_finding(const Departure& d, const std::string& profile) {
 
 std::vector<Finding> group_findings(const std::vector<StackRun>& runs) {
   std::map<std::string, Finding> by_id;
+  std::map<std::string, std::vector<Departure>> seen_by_id;
+  std::map<std::string, std::string> profile_by_id;
   for (const StackRun& run : runs) {
     for (std::size_t i = 0; i < run.non_pass.size(); ++i) {
       const ResultRecord& r = run.non_pass[i];
-      std::set<std::string> seen;
+      std::set<std::string> seen, shapes_in_record;
       for (const Departure& d : departures_of(r)) {
         const std::string id = d.id();
-        if (!seen.insert(id).second) continue;
         auto [it, added] = by_id.try_emplace(id);
-        if (added) it->second = new_finding(d, run.profile.empty() ? std::string(to_string(r.profile)) : run.profile);
+        if (added) it->second = new_finding(d);
         Finding& f = it->second;
+        if (shapes_in_record.insert(d.shape).second && ++f.variants[d.shape] == 1) seen_by_id[id].push_back(d);
+        if (!seen.insert(id).second) continue;  // each record counts once per finding
+        if (profile_by_id[id].empty()) profile_by_id[id] = run.profile.empty() ? std::string(to_string(r.profile)) : run.profile;
         auto occ = std::find_if(f.stacks.begin(), f.stacks.end(), [&](const Occurrence& o) { return o.run == &run; });
         if (occ == f.stacks.end()) {
           f.stacks.push_back({});
@@ -121,7 +146,10 @@ std::vector<Finding> group_findings(const std::vector<StackRun>& runs) {
     }
   }
   std::vector<Finding> out;
-  for (auto& [id, f] : by_id) out.push_back(std::move(f));
+  for (auto& [id, f] : by_id) {
+    f.title = title_of(f, seen_by_id[id], profile_by_id[id]);
+    out.push_back(std::move(f));
+  }
   return out;
 }
 

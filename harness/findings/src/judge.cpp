@@ -39,7 +39,9 @@ Departure value_departure(std::string requirement, std::string_view aggregate, c
   d.shape = std::string(aggregate) + " " + shown(observed) + " where " +
             (stale ? "the spec keeps " : "the rule gives ") + shown(expected) +
             (stale ? " (not re-derived when only the set of transports changes)" : "");
-  d.key = std::string(aggregate) + "|" + shown(observed) + "|" + shown(expected);
+  d.key = std::string(aggregate);
+  d.detail = shown(observed);
+  d.expected = shown(expected);
   d.step = step;
   return d;
 }
@@ -164,7 +166,11 @@ Departure event_departure(StepKind k, bool was_closed, std::string kind, const s
     words = kind_words(d.kind) + " " + event_words(what);
   }
   d.shape = words + " on " + where;
-  d.key = d.kind + "|" + what + "|" + std::string(to_string(k)) + (was_closed ? "|after-close" : "");
+  d.key = d.kind;
+  d.detail = d.kind == "misordered-events" ? event_words(what.substr(0, what.find('<'))) + " dispatched before " +
+                                                 event_words(what.substr(what.find('<') + 1))
+                                           : event_words(what);
+  d.where = where;
   d.step = step;
   return d;
 }

@@ -76,7 +76,7 @@ std::string bug_report(const Finding& f, const Occurrence& o, const std::map<std
   const StackRun& run = *o.run;
   std::ostringstream md;
   md << "# " << f.title << "\n\n";
-  md << "**" << run.name << " " << run.version << "** departs from the WebRTC specification: " << f.departure.shape
+  md << "**" << run.name << " " << run.version << "** departs from the WebRTC specification: " << f.title
      << ".\n\n";
   md << "| | |\n|---|---|\n";
   md << "| finding | `" << f.id << "` |\n";
@@ -100,7 +100,10 @@ std::string bug_report(const Finding& f, const Occurrence& o, const std::map<std
   if (!f.spec_quote.empty()) md << "> " << f.spec_quote << "\n\n";
   if (!f.spec_url.empty()) md << "— " << f.spec_document << ", [#" << f.spec_anchor << "](" << f.spec_url << ")";
   for (const auto& n : f.notes) md << "; connstate's note: `" << n << "`";
-  md << "\n\n## What " << run.name << " did\n\n" << f.departure.shape << ".\n\n";
+  md << "\n\n## What " << run.name << " did\n\n";
+  for (const auto& [shape, count] : f.variants)
+    md << "- " << shape << " (" << count << " result" << (count == 1 ? "" : "s") << ", all stacks)\n";
+  md << "\n";
   md << "## Minimal reproduction\n\n";
   if (!o.reproduction) {
     md << "None: " << o.note << ". Example cases: ";

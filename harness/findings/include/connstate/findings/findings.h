@@ -7,7 +7,8 @@
 // reference fed the same inputs, names each departure by the requirement it breaks (a rule id of the
 // reference, or an event-model requirement of docs/spec/) and the shape of the departure ("connectionState
 // connecting where the rule gives connected", "extra connectionstatechange on a DTLS change"), and
-// groups the records by it. A finding's id depends on nothing else, so the same departure has the same id
+// groups the records by it: one finding per requirement broken and kind of departure, whatever value the
+// stack gave instead (each distinct shape is listed as a variant). A finding's id depends on nothing else, so the same departure has the same id
 // in every run, for every stack and whatever transports the cases used (docs/findings.md, "Ids").
 //
 // For each finding and stack, `reproduce` shrinks the smallest case that shows it (fewer transports,
@@ -31,7 +32,10 @@ struct Departure {
   std::string kind;         // "value", "extra-event", "missing-event", "duplicate-event", "misordered-events",
                             // "wrong-event-value", "protocol-error", "unclassified"
   std::string shape;        // what the stack did, in words, without transport names
-  std::string key;          // the part of the shape the id is made from
+  std::string key;          // the part of the shape the id is made from (the aggregate, for a value)
+  std::string detail;       // the value the stack gave, or the event type(s): what varies within a finding
+  std::string expected;     // the value the reference gives (values only)
+  std::string where;        // "an ICE change", "close()" … (events only)
   int step = -1;            // the sequence step (0-based) where it shows; -1 for a snapshot
 
   // "F-<requirement>-<kind>-<8 hex digits of a hash of the key>"
@@ -86,6 +90,9 @@ struct Occurrence {
 
 struct Finding {
   Departure departure;  // as first seen (requirement, kind, shape, key)
+  // Every distinct shape seen, with the number of results showing it (a wrong row of a table can give
+  // several wrong values; the finding is the row).
+  std::map<std::string, std::size_t> variants;
   std::string id, title;
   std::string spec_document, spec_anchor, spec_quote, spec_url;
   std::vector<std::string> notes;  // docs/spec links
