@@ -2,6 +2,7 @@
 // grouped into findings, each with a minimal reproduction confirmed against the stack
 // (harness/findings/ does the work; docs/findings.md describes it).
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "commands.h"
@@ -67,6 +68,18 @@ void print_finding(const findings::Finding& f, bool known) {
 }
 
 }  // namespace
+
+void write_run_findings(const std::string& results_json, StackUnderTest& stack, const std::string& report_dir) {
+  std::vector<findings::StackRun> runs{findings::read_results(results_json)};
+  std::vector<findings::Finding> all = findings::group_findings(runs);
+  for (findings::Finding& f : all)
+    for (findings::Occurrence& o : f.stacks) findings::reproduce(f, o, stack);
+  const std::filesystem::path dir(report_dir);
+  write_text((dir / "findings.json").string(), findings::findings_json(all, {}));
+  findings::write_report_dir(all, {}, (dir / "findings").string());
+  std::printf("  findings: %zu (%s, %s/<stack>/index.md)\n", all.size(), (dir / "findings.json").string().c_str(),
+              (dir / "findings").string().c_str());
+}
 
 int findings_command(const Args& args) {
   ArgParser p("connstate findings",
