@@ -1,5 +1,6 @@
 // report_pages.cpp — the report directory: one Markdown bug report per finding and stack, and an index
 // (Markdown and HTML) per stack (see findings.h, docs/findings.md).
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -177,6 +178,32 @@ std::string index_html(const StackRun& run, const std::vector<std::pair<const Fi
   return h.str();
 }
 
+// Rows are findings, columns are stacks: which departures several stacks share.
+std::string matrix_markdown(const std::vector<Finding>& findings) {
+  std::vector<const StackRun*> columns;
+  for (const Finding& f : findings)
+    for (const Occurrence& o : f.stacks)
+      if (std::find(columns.begin(), columns.end(), o.run) == columns.end()) columns.push_back(o.run);
+  std::ostringstream md;
+  md << "# Findings by stack\n\n" << findings.size() << " findings over " << columns.size()
+     << " stacks. A cell gives the number of cases that show the finding, linked to the stack's bug report.\n\n";
+  md << "| finding | what |";
+  for (const StackRun* run : columns) md << " " << run->name << " " << run->version << " |";
+  md << "\n|---|---|";
+  for (std::size_t i = 0; i < columns.size(); ++i) md << "---|";
+  md << "\n";
+  for (const Finding& f : findings) {
+    md << "| `" << f.id << "` | " << f.title << " |";
+    for (const StackRun* run : columns) {
+      const auto o = std::find_if(f.stacks.begin(), f.stacks.end(), [&](const Occurrence& x) { return x.run == run; });
+      if (o == f.stacks.end()) md << " |";
+      else md << " [" << o->records.size() << "](" << stack_slug(*run) << "/" << f.id << ".md) |";
+    }
+    md << "\n";
+  }
+  return md.str();
+}
+
 }  // namespace
 
 std::string stack_slug(const StackRun& run) {
@@ -203,6 +230,8 @@ std::vector<std::string> write_report_dir(const std::vector<Finding>& findings,
     write_file(folder / "index.md", index_markdown(*run, rows, known), written);
     write_file(folder / "index.html", index_html(*run, rows, known), written);
   }
+  fs::create_directories(dir);
+  write_file(fs::path(dir) / "matrix.md", matrix_markdown(findings), written);
   return written;
 }
 

@@ -69,6 +69,9 @@ BOOST_AUTO_TEST_CASE(one_bug_report_per_finding) {
   }
   const std::string index = read_text((r.stack_dir / "index.md").string());
   BOOST_TEST(count(index, "| [`F-") == r.findings.size());
+  const std::string matrix = read_text(r.dir.str() + "/reports/matrix.md");
+  BOOST_TEST(count(matrix, "\n| `F-") == r.findings.size());
+  BOOST_TEST(count(matrix, "](" + r.stack_dir.filename().string() + "/F-") == r.findings.size());
 }
 
 BOOST_AUTO_TEST_CASE(index_renders_in_chromium) {
