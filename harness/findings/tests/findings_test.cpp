@@ -3,8 +3,11 @@
 // departure is named by the requirement it breaks.
 #define BOOST_TEST_MODULE findings
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "connstate/findings/findings.h"
+#include "connstate/harness/json_input.h"
 
 using namespace connstate;
 using namespace connstate::harness;
@@ -126,4 +129,35 @@ BOOST_AUTO_TEST_CASE(a_wrong_value_is_not_counted_again_as_wrong_events) {
   BOOST_TEST_REQUIRE(ds.size() == 1u);
   BOOST_TEST(ds[0].kind == "value");
   BOOST_TEST(ds[0].requirement == "ics.checking");
+}
+
+BOOST_AUTO_TEST_CASE(a_kept_value_is_attributed_to_the_rule_that_gave_it) {
+  // REC 2025 does not re-derive on add: after t1 joins, iceConnectionState stays `connected`.
+  const Case c = sequence({Step::add(0), Step::ice(0, I::Checking), Step::ice(0, I::Connected), Step::add(1)});
+  auto steps = reference_steps(c, Profile::Rec2025);
+  BOOST_TEST_REQUIRE(*steps[3].states.ice_connection_state == "connected");
+  auto rederived = steps;  // a stack that re-derives on the set change: `checking` (t1 is new)
+  rederived[3].states.ice_connection_state = "checking";
+  rederived[3].events = {"pc iceconnectionstatechange checking"};
+  const auto ds = findings::judge_sequence(Profile::Rec2025, c, rederived);
+  BOOST_TEST_REQUIRE(!ds.empty());
+  BOOST_TEST(ds[0].requirement == "transport-set.no-rederive-on-change");
+  auto wrong = steps;  // a stack whose kept value is wrong for another reason
+  wrong[3].states.ice_connection_state = "completed";
+  const auto other = findings::judge_sequence(Profile::Rec2025, c, wrong);
+  BOOST_TEST_REQUIRE(!other.empty());
+  BOOST_TEST(other[0].requirement == "ics.connected");
+}
+
+BOOST_AUTO_TEST_CASE(a_file_that_is_not_results_is_bad_input_naming_it) {
+  const std::string path = std::filesystem::temp_directory_path() / "connstate-findings-not-results.json";
+  { std::ofstream(path) << "{\"format\":\"something-else\"}\n"; }
+  try {
+    findings::read_results(path);
+    BOOST_FAIL("no error");
+  } catch (const InputError& e) {
+    BOOST_TEST(std::string(e.what()).find(path) != std::string::npos, e.what());
+    BOOST_TEST(std::string(e.what()).find("not a connstate results file") != std::string::npos, e.what());
+  }
+  std::filesystem::remove(path);
 }
