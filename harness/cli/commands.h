@@ -6,6 +6,7 @@
 
 #include "connstate/harness/args.h"
 #include "connstate/harness/cases.h"
+#include "connstate/harness/stack.h"
 
 namespace connstate::cli {
 
@@ -36,5 +37,9 @@ int check_trace(const Args& args);
 int import_trace(const Args& args);
 int spec_diff(const Args& args);
 int live(const Args& args);
+int findings_command(const Args& args);
+// `run --report-dir`: the findings of the run just written to `results_json`, reproduced against the same
+// stack, as DIR/findings.json and DIR/findings/ (findings_command.cpp).
+void write_run_findings(const std::string& results_json, harness::StackUnderTest& stack, const std::string& report_dir);
 
 }  // namespace connstate::cli

@@ -26,6 +26,7 @@ const Command kCommands[] = {
     {"profiles", connstate::cli::profiles, "list the spec profiles"},
     {"spec-diff", connstate::cli::spec_diff, "where two profiles disagree, what they leave undefined, unused rules"},
     {"expectations", connstate::cli::expectations, "write or refresh an expectations file from results"},
+    {"findings", connstate::cli::findings_command, "group the non-pass results of runs into findings with minimal reproductions"},
     {"compare", connstate::cli::compare, "run every case against several stacks and write a comparison matrix"},
     {"serve", connstate::cli::serve, "act as a protocol-1 adapter on stdin/stdout, answering with the reference"},
     {"fuzz", connstate::cli::fuzz, "fuzz a stack against the reference (libFuzzer or a seeded generator)"},

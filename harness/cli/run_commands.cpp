@@ -140,7 +140,9 @@ int run(const Args& args) {
       .option("expectations", "FILE", "known results of this stack; only unexpected results fail the run")
       .option("fail-on-unexpected-pass", "", "with --expectations: a case that passes where the file expects a "
                                              "failure fails the run too (default: it is reported, and the run passes)")
-      .option("report-dir", "DIR", "write results.json, junit.xml, report.md and report.html into DIR")
+      .option("report-dir", "DIR", "write results.json, junit.xml, report.md, report.html, findings.json and findings/ "
+                                   "(docs/findings.md) into DIR")
+      .option("no-findings", "", "with --report-dir: do not group the results into findings")
       .option("json", "FILE", "write the JSON results here (written incrementally)")
       .option("junit", "FILE", "write JUnit XML here")
       .option("markdown", "FILE", "write a Markdown summary here")
@@ -280,6 +282,8 @@ int run(const Args& args) {
                          "cases are errors (see the reports); exit code 3\n");
     return kExitStackError;
   }
+  if (auto dir = p.value("report-dir"); dir && !summary.interrupted && !p.has("no-findings"))
+    write_run_findings(json, *stack, *dir);
   if (summary.interrupted) return kExitUnexpected;
   if (summary.unexpected > 0 && !p.has("exit-zero")) return kExitUnexpected;
   return kExitOk;

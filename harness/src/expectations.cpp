@@ -14,7 +14,7 @@ Expectations Expectations::load(const std::string& path) {
   out.path_ = path;
   try {
     const json::object& o = as_object(doc, "");
-    reject_unknown_keys(o, {"$schema", "stack", "profile", "comment", "expectations"}, "");
+    reject_unknown_keys(o, {"$schema", "stack", "profile", "comment", "expectations", "findings"}, "");
     out.stack_ = optional_string(o, "stack", "").value_or("");
     out.profile_ = optional_string(o, "profile", "").value_or("");
     const std::string ep = "/expectations";

@@ -80,7 +80,16 @@ void append_input(std::string& out, const Case& c) {
       if (i) out += ',';
       append_json_string(out, step_text(c.steps[i]));
     }
-    out += "]}";
+    out += ']';
+    // What the case asked of the stack beyond the literal spec: `connstate findings` re-judges with it.
+    if (c.options.rederive_on_set_change || c.options.events_on_close) {
+      out += ",\"options\":{\"rederive_on_set_change\":";
+      out += c.options.rederive_on_set_change ? "true" : "false";
+      out += ",\"events_on_close\":";
+      out += c.options.events_on_close ? "true" : "false";
+      out += '}';
+    }
+    out += '}';
   }
 }
 

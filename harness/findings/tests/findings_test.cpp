@@ -1,0 +1,163 @@
+// The step judge and the grouping: the reference judged against itself has no departure under any
+// profile; a departure's id does not depend on the number or order of transports; each kind of event
+// departure is named by the requirement it breaks.
+#define BOOST_TEST_MODULE findings
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "connstate/findings/findings.h"
+#include "connstate/harness/json_input.h"
+
+using namespace connstate;
+using namespace connstate::harness;
+using connstate::findings::Departure;
+
+namespace {
+
+Case sequence(std::vector<Step> steps) {
+  Case c;
+  c.id = "test.sequence";
+  c.kind = CaseKind::Sequence;
+  c.transport_names = {"t0", "t1"};
+  for (const Step& s : steps) c.steps.push_back({s, s.kind == StepKind::Close ? "" : c.transport_names[s.transport], {}, {}});
+  return c;
+}
+
+Case snapshot(std::vector<TransportState> transports) {
+  Case c;
+  c.id = "test.snapshot";
+  c.transports = std::move(transports);
+  return c;
+}
+
+std::vector<StepOutcomeText> reference_steps(const Case& c, Profile p) { return expected_outcome(c, p).steps; }
+
+bool has(const std::vector<Departure>& ds, const std::string& requirement, const std::string& kind) {
+  for (const auto& d : ds)
+    if (d.requirement == requirement && d.kind == kind) return true;
+  return false;
+}
+
+using I = IceTransportState;
+using D = DtlsTransportState;
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(reference_against_itself_has_no_departure) {
+  std::vector<Case> cases;
+  add_exhaustive_suite(cases, 2);
+  add_sequence_suite(cases, 3);
+  for (const ProfileInfo& info : kProfiles) {
+    std::size_t departures = 0;
+    for (const Case& c : cases) {
+      const ExpectedOutcome pass = expected_outcome(c, info.profile);
+      departures += c.kind == CaseKind::Snapshot ? findings::judge_snapshot(info.profile, c, pass.snapshot).size()
+                                                 : findings::judge_sequence(info.profile, c, pass.steps).size();
+    }
+    BOOST_TEST(departures == 0u, info.id);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(snapshot_departure_ignores_transport_count_and_order) {
+  // A stack that says `connected` for every all-completed snapshot (REC 2025 literally: connecting).
+  const ObservedStates answer{std::string("connected"), std::string("completed")};
+  const auto one = findings::judge_snapshot(Profile::Rec2025, snapshot({{I::Completed, D::Connected}}), answer);
+  const auto three = findings::judge_snapshot(
+      Profile::Rec2025, snapshot({{I::Completed, D::Closed}, {I::Completed, D::Connected}, {I::Closed, D::Connected}}),
+      answer);
+  BOOST_TEST_REQUIRE(one.size() == 1u);
+  BOOST_TEST_REQUIRE(three.size() == 1u);
+  BOOST_TEST(one[0].id() == three[0].id());
+  BOOST_TEST(one[0].requirement == "pcs-2025.connecting");
+  BOOST_TEST(one[0].id().starts_with("F-pcs-2025.connecting-value-"));
+}
+
+BOOST_AUTO_TEST_CASE(connection_state_consistent_with_own_ice_state_is_not_a_second_finding) {
+  // ICE aggregate wrong (connected for completed); connectionState follows from it under REC 2025.
+  const auto ds = findings::judge_snapshot(Profile::Rec2025, snapshot({{I::Completed, D::Connected}}),
+                                           {std::string("connected"), std::string("connected")});
+  BOOST_TEST_REQUIRE(ds.size() == 1u);
+  BOOST_TEST(ds[0].requirement == "ics.completed");
+}
+
+BOOST_AUTO_TEST_CASE(event_departures_name_their_requirement) {
+  const Case c = sequence({Step::add(0), Step::ice(0, I::Checking), Step::ice(0, I::Connected),
+                           Step::dtls(0, D::Connecting), Step::dtls(0, D::Connected), Step::close()});
+  auto steps = reference_steps(c, Profile::Rec2025);
+  BOOST_TEST(findings::judge_sequence(Profile::Rec2025, c, steps).empty());
+
+  auto swapped = steps;  // checking: connectionstatechange before iceconnectionstatechange
+  std::swap(swapped[1].events[1], swapped[1].events[2]);
+  BOOST_TEST(has(findings::judge_sequence(Profile::Rec2025, c, swapped), "ice-task.event-order", "misordered-events"));
+
+  auto on_close = steps;
+  on_close[5].events = {"pc iceconnectionstatechange closed", "pc connectionstatechange closed"};
+  const auto close_ds = findings::judge_sequence(Profile::Rec2025, c, on_close);
+  BOOST_TEST(close_ds.size() == 2u);
+  BOOST_TEST(has(close_ds, "close.no-events", "extra-event"));
+
+  auto missing = steps;  // DTLS connected without its connectionstatechange
+  missing[4].events.pop_back();
+  BOOST_TEST(has(findings::judge_sequence(Profile::Rec2025, c, missing), "dtls-task.later-task", "missing-event"));
+
+  auto twice = steps;
+  twice[4].events.push_back(twice[4].events.back());
+  BOOST_TEST(has(findings::judge_sequence(Profile::Rec2025, c, twice), "dtls-task.no-event-unchanged", "duplicate-event"));
+}
+
+BOOST_AUTO_TEST_CASE(every_divergent_step_counts) {
+  // Two independent departures in one sequence: a missing transport statechange at step 1, an extra event
+  // on close() at step 5. Both are reported, not only the first.
+  const Case c = sequence({Step::add(0), Step::ice(0, I::Checking), Step::ice(0, I::Connected),
+                           Step::dtls(0, D::Connecting), Step::dtls(0, D::Connected), Step::close()});
+  auto steps = reference_steps(c, Profile::Rec2025);
+  steps[1].events.erase(steps[1].events.begin());
+  steps[5].events = {"pc connectionstatechange closed"};
+  const auto ds = findings::judge_sequence(Profile::Rec2025, c, steps);
+  BOOST_TEST(has(ds, "ice-task.statechange-always", "missing-event"));
+  BOOST_TEST(has(ds, "close.no-events", "extra-event"));
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_value_is_not_counted_again_as_wrong_events) {
+  // A stack that never leaves `new` for iceConnectionState (and so never fires its event): value findings only.
+  const Case c = sequence({Step::add(0), Step::ice(0, I::Checking)});
+  auto steps = reference_steps(c, Profile::Rec2025);
+  steps[1].states.ice_connection_state = "new";
+  steps[1].events = {"ice:t0 statechange checking", "pc connectionstatechange connecting"};
+  const auto ds = findings::judge_sequence(Profile::Rec2025, c, steps);
+  BOOST_TEST_REQUIRE(ds.size() == 1u);
+  BOOST_TEST(ds[0].kind == "value");
+  BOOST_TEST(ds[0].requirement == "ics.checking");
+}
+
+BOOST_AUTO_TEST_CASE(a_kept_value_is_attributed_to_the_rule_that_gave_it) {
+  // REC 2025 does not re-derive on add: after t1 joins, iceConnectionState stays `connected`.
+  const Case c = sequence({Step::add(0), Step::ice(0, I::Checking), Step::ice(0, I::Connected), Step::add(1)});
+  auto steps = reference_steps(c, Profile::Rec2025);
+  BOOST_TEST_REQUIRE(*steps[3].states.ice_connection_state == "connected");
+  auto rederived = steps;  // a stack that re-derives on the set change: `checking` (t1 is new)
+  rederived[3].states.ice_connection_state = "checking";
+  rederived[3].events = {"pc iceconnectionstatechange checking"};
+  const auto ds = findings::judge_sequence(Profile::Rec2025, c, rederived);
+  BOOST_TEST_REQUIRE(!ds.empty());
+  BOOST_TEST(ds[0].requirement == "transport-set.no-rederive-on-change");
+  auto wrong = steps;  // a stack whose kept value is wrong for another reason
+  wrong[3].states.ice_connection_state = "completed";
+  const auto other = findings::judge_sequence(Profile::Rec2025, c, wrong);
+  BOOST_TEST_REQUIRE(!other.empty());
+  BOOST_TEST(other[0].requirement == "ics.connected");
+}
+
+BOOST_AUTO_TEST_CASE(a_file_that_is_not_results_is_bad_input_naming_it) {
+  const std::string path = std::filesystem::temp_directory_path() / "connstate-findings-not-results.json";
+  { std::ofstream(path) << "{\"format\":\"something-else\"}\n"; }
+  try {
+    findings::read_results(path);
+    BOOST_FAIL("no error");
+  } catch (const InputError& e) {
+    BOOST_TEST(std::string(e.what()).find(path) != std::string::npos, e.what());
+    BOOST_TEST(std::string(e.what()).find("not a connstate results file") != std::string::npos, e.what());
+  }
+  std::filesystem::remove(path);
+}
