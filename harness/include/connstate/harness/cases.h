@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -116,22 +117,48 @@ struct ExpectedOutcome {
 };
 
 ExpectedOutcome expected_outcome(const Case& c, Profile profile);
+// The same, written into `out` (its storage reused: a run computes one per case).
+void expected_outcome_into(const Case& c, Profile profile, ExpectedOutcome& out);
 // The alternative's outcome: the pass outcome with the alternative's overrides applied.
 ExpectedOutcome alternative_outcome(const Case& c, const Alternative& alt, const ExpectedOutcome& pass);
 
 std::string event_text(const Event& e, const std::vector<std::string>& transport_names);
+void assign_event_text(std::string& out, const Event& e, const std::vector<std::string>& transport_names);
 std::string step_text(const SequenceStep& s);   // "ice t0 checking"
 
+// The generated suites (exhaustive-N snapshots, then the sequences of length N), produced one case
+// at a time in suite order: a run of millions of generated cases holds one of them, not the suite.
+class GeneratedCases {
+ public:
+  GeneratedCases(int exhaustive_depth, int sequence_depth);  // 0 = that suite is left out
+  ~GeneratedCases();
+  GeneratedCases(GeneratedCases&&) noexcept;
+  GeneratedCases& operator=(GeneratedCases&&) noexcept;
+  // Writes the next case into `out`, reusing its storage; false after the last one.
+  bool next(Case& out);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 struct Suite {
-  std::vector<Case> cases;
+  std::vector<Case> cases;  // the hand-written cases, then the generated ones unless they are streamed
   std::string cases_dir;
   std::string suite_version;  // hash of the case files
   std::size_t hand_written = 0;
+  // Generated suites that are not in `cases` (LoadOptions::stream_generated): a CaseStream
+  // (runner.h) produces them after the hand-written cases.
+  int streamed_exhaustive_depth = 0;
+  int streamed_sequence_depth = 0;
 };
 
 struct LoadOptions {
   int exhaustive_depth = 3;   // exhaustive-N snapshot suite; 0 = none
   int sequence_depth = 4;     // bounded sequences over 2 transports; 0 = none
+  // The generated suites are produced case by case when a run needs them instead of being stored
+  // in Suite::cases (what `run` and `compare` do: their memory stays flat in the suite's size).
+  bool stream_generated = false;
 };
 
 // Loads every cases/**/*.json (sorted), validates it and cross-checks given expected
