@@ -85,7 +85,8 @@ TransportState pair_at(std::size_t index) {
 // depth-first walk over non-decreasing pair indexes (the order the suite has always had).
 class ExhaustiveGenerator {
  public:
-  explicit ExhaustiveGenerator(int max) : max_(static_cast<std::size_t>(max)), suite_("exhaustive-" + std::to_string(max)) {
+  ExhaustiveGenerator(int max, bool with_text)
+      : max_(static_cast<std::size_t>(max)), with_text_(with_text), suite_("exhaustive-" + std::to_string(max)) {
     section_title_ = "Generated: every snapshot of at most " + std::to_string(max) + " transports";
   }
   bool next(Case& c) {
@@ -125,7 +126,7 @@ class ExhaustiveGenerator {
       c.id += to_string(t.dtls);
     }
     c.title.clear();
-    append_snapshot_title(c.title, closed_, c.transports);
+    if (with_text_) append_snapshot_title(c.title, closed_, c.transports);
     c.tags.resize(3);
     c.tags[0].assign("generated");
     c.tags[1].assign(suite_);
@@ -138,6 +139,7 @@ class ExhaustiveGenerator {
   }
 
   std::size_t max_;
+  bool with_text_;
   std::string suite_, section_title_;
   std::vector<std::size_t> indexes_;
   bool closed_ = false;
@@ -148,8 +150,11 @@ class ExhaustiveGenerator {
 // only after t0 is added (no mirror images), each step one the model accepts.
 class SequenceGenerator {
  public:
-  explicit SequenceGenerator(int depth)
-      : depth_(static_cast<std::size_t>(depth)), alphabet_(sequence_alphabet()), suite_("sequences-" + std::to_string(depth)) {
+  SequenceGenerator(int depth, bool with_text)
+      : depth_(static_cast<std::size_t>(depth)),
+        with_text_(with_text),
+        alphabet_(sequence_alphabet()),
+        suite_("sequences-" + std::to_string(depth)) {
     section_title_ = "Generated: every step sequence of length " + std::to_string(depth) + " over 2 transports";
     frames_.reserve(depth_ + 1);
     frames_.push_back({PeerConnectionModel(Profile::Rec2025), 0, false});
@@ -209,11 +214,13 @@ class SequenceGenerator {
       }
     }
     c.title.clear();
-    append_sequence_title(c.title, current_);
     c.tags.resize(2);
     c.tags[0].assign("generated");
     c.tags[1].assign(suite_);
     c.section.assign("bounded-sequences");
+    c.steps = current_;
+    if (!with_text_) return;
+    append_sequence_title(c.title, current_);
     c.section_title.assign(section_title_);
     // Each sequence extends a shorter one by its last step: that step is what it adds, so it cites
     // the event-model requirement of that step.
@@ -224,10 +231,10 @@ class SequenceGenerator {
     c.requirement.assign(req.text);
     c.see.assign(req.notes.begin(), req.notes.end());
     c.transport_names = kNames;
-    c.steps = current_;
   }
 
   std::size_t depth_;
+  bool with_text_;
   std::vector<Step> alphabet_;
   std::string suite_, section_title_;
   std::vector<Frame> frames_;
@@ -241,9 +248,10 @@ struct GeneratedCases::State {
   std::optional<SequenceGenerator> sequences;
 };
 
-GeneratedCases::GeneratedCases(int exhaustive_depth, int sequence_depth) : state_(std::make_unique<State>()) {
-  if (exhaustive_depth > 0) state_->exhaustive.emplace(exhaustive_depth);
-  if (sequence_depth > 0) state_->sequences.emplace(sequence_depth);
+GeneratedCases::GeneratedCases(int exhaustive_depth, int sequence_depth, bool with_text)
+    : state_(std::make_unique<State>()) {
+  if (exhaustive_depth > 0) state_->exhaustive.emplace(exhaustive_depth, with_text);
+  if (sequence_depth > 0) state_->sequences.emplace(sequence_depth, with_text);
 }
 GeneratedCases::~GeneratedCases() = default;
 GeneratedCases::GeneratedCases(GeneratedCases&&) noexcept = default;

@@ -6,6 +6,7 @@
 // runs of one section, so that is a handful of ranges). At the end the totals are written, then
 // each section's ranges are copied in after its <testsuite> line.
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <map>
 
@@ -101,9 +102,9 @@ class JUnitReport final : public ResultSink {
     x += "\" classname=\"connstate.";
     append_xml_escaped(x, r.c->section);
     x += "\" time=\"";
-    char t[32];
-    const int length = std::snprintf(t, sizeof t, "%.6f", r.micros / 1e6);
-    x.append(t, static_cast<std::size_t>(std::max(length, 0)));
+    char t[64];
+    const auto [end, ec] = std::to_chars(t, t + sizeof t, r.micros / 1e6, std::chars_format::fixed, 6);  // as %.6f
+    x.append(t, ec == std::errc() ? end : t);
     x += "\">";
     if (shows_details(r)) {
       // Where the requirement comes from, as URLs a CI page can show next to the result.

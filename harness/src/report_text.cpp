@@ -33,6 +33,13 @@ std::string html_escape(std::string_view s) {
 }
 
 void append_xml_escaped(std::string& out, std::string_view s) {
+  // Fast path: ids and section names have nothing to escape.
+  if (std::all_of(s.begin(), s.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) >= 0x20 && ch != '&' && ch != '<' && ch != '>' && ch != '"' && ch != '\'';
+      })) {
+    out.append(s.data(), s.size());
+    return;
+  }
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (ch) {

@@ -159,12 +159,12 @@ std::optional<Shard> parse_shard(std::string_view text) {
   return Shard{*index - 1, *count};
 }
 
-CaseStream::CaseStream(const Suite& suite, Selection selection, Profile profile, Shard shard)
+CaseStream::CaseStream(const Suite& suite, Selection selection, Profile profile, Shard shard, bool with_text)
     : suite_(suite),
       selection_(std::move(selection)),
       profile_(profile),
       shard_(shard),
-      generated_(suite.streamed_exhaustive_depth, suite.streamed_sequence_depth) {}
+      generated_(suite.streamed_exhaustive_depth, suite.streamed_sequence_depth, with_text) {}
 
 bool CaseStream::wanted(const Case& c) {
   if (!c.applies_to(profile_) || !selected(c, selection_)) return false;
@@ -182,7 +182,7 @@ const Case* CaseStream::next(Case& scratch) {
 }
 
 std::size_t count_selected(const Suite& suite, const Selection& selection, Profile profile, Shard shard) {
-  CaseStream stream(suite, selection, profile, shard);
+  CaseStream stream(suite, selection, profile, shard, /*with_text=*/false);
   Case scratch;
   std::size_t n = 0;
   while (stream.next(scratch)) ++n;

@@ -130,7 +130,9 @@ std::string step_text(const SequenceStep& s);   // "ice t0 checking"
 // at a time in suite order: a run of millions of generated cases holds one of them, not the suite.
 class GeneratedCases {
  public:
-  GeneratedCases(int exhaustive_depth, int sequence_depth);  // 0 = that suite is left out
+  // 0 = that suite is left out. with_text = false: only what selects a case is filled in (id, kind,
+  // section, tags, input), not its title, requirement or citation (for counting a selection).
+  GeneratedCases(int exhaustive_depth, int sequence_depth, bool with_text = true);
   ~GeneratedCases();
   GeneratedCases(GeneratedCases&&) noexcept;
   GeneratedCases& operator=(GeneratedCases&&) noexcept;

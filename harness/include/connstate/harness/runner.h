@@ -116,7 +116,8 @@ std::optional<Shard> parse_shard(std::string_view text);
 // hand-written ones from the suite, the streamed generated ones built as they are reached.
 class CaseStream final : public CaseSource {
  public:
-  CaseStream(const Suite& suite, Selection selection, Profile profile, Shard shard = {});
+  // with_text = false: generated cases without their titles and citations (enough to select them).
+  CaseStream(const Suite& suite, Selection selection, Profile profile, Shard shard = {}, bool with_text = true);
   const Case* next(Case& scratch) override;
 
  private:
