@@ -21,7 +21,9 @@ inline constexpr int kExitStackError = 3;  // the stack under test could not be 
 // The options that choose the suite (--exhaustive, --sequence-depth, --cases-dir), and loading it
 // (run_commands.cpp).
 void add_suite_options(harness::ArgParser& p);
-harness::Suite load_suite_from(const harness::ArgParser& p);
+// stream_generated: the generated cases are produced case by case by a CaseStream instead of
+// being stored in the suite (for commands that visit them once, in order).
+harness::Suite load_suite_from(const harness::ArgParser& p, bool stream_generated = false);
 
 int eval(const Args& args);
 int profiles(const Args& args);
@@ -33,6 +35,7 @@ int serve(const Args& args);
 int fuzz(const Args& args);
 int case_from_crash(const Args& args);
 int compare(const Args& args);
+int merge(const Args& args);
 int check_trace(const Args& args);
 int import_trace(const Args& args);
 int spec_diff(const Args& args);

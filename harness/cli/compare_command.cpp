@@ -239,7 +239,8 @@ int compare(const Args& args) {
   p.option("config", "FILE", "the comparison config (JSON; see docs/conformance/compare.json)")
       .option("out", "DIR", "where to write the matrix (default: the config's directory)")
       .option("report-dir", "DIR", "write the matrix and every column's run reports into DIR")
-      .option("cases-dir", "DIR", "case files (default: as connstate run)");
+      .option("cases-dir", "DIR", "case files (default: as connstate run)")
+      .option("shard", "I/N", "run only part I of N of each column's cases (as connstate run --shard)");
   if (!p.parse(args)) return kExitOk;
   if (!p.positionals().empty()) throw UsageError("unexpected argument '" + p.positionals()[0] + "'");
   auto config_path = p.value("config");
@@ -254,7 +255,15 @@ int compare(const Args& args) {
     fs::create_directories(out, ec);
     if (ec) throw UsageError("cannot create " + out.string() + ": " + ec.message());
   }
-  const Suite suite = load_suite(p.value_or("cases-dir", default_cases_dir()), cfg.load);
+  LoadOptions load = cfg.load;
+  load.stream_generated = true;
+  const Suite suite = load_suite(p.value_or("cases-dir", default_cases_dir()), load);
+  Shard shard;
+  if (auto v = p.value("shard")) {
+    const auto parsed = parse_shard(*v);
+    if (!parsed) throw UsageError("--shard '" + *v + "' is not I/N with 1 <= I <= N (e.g. --shard 2/8)");
+    shard = *parsed;
+  }
   Selection sel;
   sel.patterns = cfg.patterns;
 
@@ -278,7 +287,8 @@ int compare(const Args& args) {
       RunOptions ro;
       ro.profile = col.profile;
       ro.expectations = ex ? &*ex : nullptr;
-      const auto selected_cases = select_cases(suite, sel, col.profile);
+      CaseStream selected_cases(suite, sel, col.profile, shard);
+      const std::size_t selected_count = count_selected(suite, sel, col.profile, shard);
       RunHeader h;
       h.tool_version = tool_version();
       h.suite_version = suite.suite_version;
@@ -286,7 +296,8 @@ int compare(const Args& args) {
       h.stack = stack->info();
       h.date = utc_now();
       h.expectations_file = sc.expectations.empty() ? "" : (cfg.dir / sc.expectations).lexically_normal().string();
-      h.selected = selected_cases.size();
+      h.selected = selected_count;
+      if (shard.count > 1) h.shard = shard;
       h.cases_dir = suite.cases_dir;
       Collect sink;
       sink.col = &col;
@@ -308,7 +319,7 @@ int compare(const Args& args) {
         }
         for (auto& r : reports) sinks.push_back(r.get());
       }
-      col.summary = run_cases(selected_cases, *stack, ro, h, sinks);
+      col.summary = run_cases(selected_cases, selected_count, *stack, ro, h, sinks);
       col.info = stack->info();
     }
     if (!sc.traces.empty()) {

@@ -28,6 +28,7 @@ const Command kCommands[] = {
     {"expectations", connstate::cli::expectations, "write or refresh an expectations file from results"},
     {"findings", connstate::cli::findings_command, "group the non-pass results of runs into findings with minimal reproductions"},
     {"compare", connstate::cli::compare, "run every case against several stacks and write a comparison matrix"},
+    {"merge", connstate::cli::merge, "join the JSON results of the shards of a run (run --shard I/N) into one"},
     {"serve", connstate::cli::serve, "act as a protocol-1 adapter on stdin/stdout, answering with the reference"},
     {"fuzz", connstate::cli::fuzz, "fuzz a stack against the reference (libFuzzer or a seeded generator)"},
     {"case-from-crash", connstate::cli::case_from_crash, "turn a fuzzer finding into a regression case file"},

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "connstate/harness/runner.h"
 #include "connstate/harness/args.h"
 #include "connstate/harness/json_input.h"
 #include "connstate/harness/line_reader.h"
@@ -114,8 +115,14 @@ int profiles(const Args& args) {
 namespace {
 
 int explain_case(const ArgParser& p, const std::string& id) {
-  const Suite suite = load_suite_from(p);
-  const Case* c = find_case(suite, id);
+  // Generated cases are streamed: only the one asked for is kept.
+  const Suite suite = load_suite_from(p, /*stream_generated=*/true);
+  std::optional<Case> found;
+  any_case(suite, [&](const Case& candidate) {
+    if (candidate.is_named(id)) found = candidate;
+    return found.has_value();
+  });
+  const Case* c = found ? &*found : nullptr;
   if (!c)
     throw UsageError("no case '" + id + "' (a transport is written ICE/DTLS; 'connstate list' shows the case ids" +
                      (id.starts_with("exhaustive.") || id.starts_with("seq.")

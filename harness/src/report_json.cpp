@@ -232,6 +232,10 @@ void append_header_json(std::string& out, const RunHeader& h) {
     append_json_string(out, h.warnings[i]);
   }
   out += ']';
+  if (h.shard) {
+    out += ",\"shard\":{\"index\":" + std::to_string(h.shard->index + 1);
+    out += ",\"count\":" + std::to_string(h.shard->count) + '}';
+  }
   out += ",\"stack\":{\"sut\":";
   append_json_string(out, h.stack.sut);
   out += ",\"name\":";

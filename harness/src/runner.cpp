@@ -2,6 +2,7 @@
 #include "connstate/harness/runner.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace connstate::harness {
 
@@ -46,10 +47,21 @@ int verdict_rank(Verdict v) {  // lower is better
   }
 }
 
+// Readies `r` (reused from the previous case: its storage is kept) for case `c`.
 void prepare(CaseResult& r, const Case& c, Profile profile) {
   r.c = &c;
   r.profile = profile;
-  r.expected = expected_outcome(c, profile);
+  r.verdict = Verdict::Pass;
+  expected_outcome_into(c, profile, r.expected);
+  r.observed_snapshot = {};
+  r.observed_steps.clear();
+  r.first_difference = -1;
+  r.message.clear();
+  r.evidence.clear();
+  r.matched_note.clear();
+  r.micros = 0;
+  r.expectation = nullptr;
+  r.unexpected = r.unexpected_pass = false;
   r.alternatives = acceptable_alternatives(c, profile, r.expected);
 }
 
@@ -129,86 +141,190 @@ void judge_sequence(CaseResult& r, const SequenceAnswer& a) {
   }
 }
 
-RunSummary run_cases(const std::vector<const Case*>& cases, StackUnderTest& stack, const RunOptions& options,
-                     const RunHeader& header, const std::vector<ResultSink*>& sinks) {
-  using clock = std::chrono::steady_clock;
-  RunSummary summary;
-  const auto start = clock::now();
-  for (ResultSink* s : sinks) s->begin(header);
-  const StackInfo& info = stack.info();
-
-  auto finish = [&](CaseResult& r) {
-    r.expectation = options.expectations ? options.expectations->find(*r.c) : nullptr;
-    r.unexpected_pass = is_unexpected_pass(r.verdict, r.expectation, options.strict);
-    r.unexpected = is_unexpected(r.verdict, r.expectation, options.strict) &&
-                   (!r.unexpected_pass || options.fail_on_unexpected_pass);
-    ++summary.counts[static_cast<std::size_t>(r.verdict)];
-    summary.unexpected += r.unexpected ? 1 : 0;
-    summary.unexpected_passes += r.unexpected_pass ? 1 : 0;
-    ++summary.total;
-    for (ResultSink* s : sinks) s->add(r);
+std::optional<Shard> parse_shard(std::string_view text) {
+  const std::size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view digits) -> std::optional<std::size_t> {
+    std::size_t value = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+    return value;
   };
+  const auto index = number(text.substr(0, slash)), count = number(text.substr(slash + 1));
+  if (!index || !count || *index < 1 || *index > *count) return std::nullopt;
+  return Shard{*index - 1, *count};
+}
 
-  std::vector<const Case*> batch;
-  std::vector<SnapshotAnswer> answers;
-  auto flush_batch = [&]() {
-    if (batch.empty()) return;
-    answers.assign(batch.size(), SnapshotAnswer{});
-    const auto t0 = clock::now();
-    if (info.supports_evaluate) {
-      stack.evaluate(batch, answers);
+CaseStream::CaseStream(const Suite& suite, Selection selection, Profile profile, Shard shard, bool with_text)
+    : suite_(suite),
+      selection_(std::move(selection)),
+      profile_(profile),
+      shard_(shard),
+      generated_(suite.streamed_exhaustive_depth, suite.streamed_sequence_depth, with_text) {}
+
+bool CaseStream::wanted(const Case& c) {
+  if (!c.applies_to(profile_) || !selected(c, selection_)) return false;
+  return shard_.takes(position_++);
+}
+
+const Case* CaseStream::next(Case& scratch) {
+  while (hand_written_next_ < suite_.cases.size()) {
+    const Case& c = suite_.cases[hand_written_next_++];
+    if (wanted(c)) return &c;
+  }
+  while (generated_.next(scratch))
+    if (wanted(scratch)) return &scratch;
+  return nullptr;
+}
+
+std::size_t count_selected(const Suite& suite, const Selection& selection, Profile profile, Shard shard) {
+  CaseStream stream(suite, selection, profile, shard, /*with_text=*/false);
+  Case scratch;
+  std::size_t n = 0;
+  while (stream.next(scratch)) ++n;
+  return n;
+}
+
+bool any_case(const Suite& suite, const std::function<bool(const Case&)>& pred) {
+  if (std::any_of(suite.cases.begin(), suite.cases.end(), pred)) return true;
+  GeneratedCases generated(suite.streamed_exhaustive_depth, suite.streamed_sequence_depth);
+  Case scratch;
+  while (generated.next(scratch))
+    if (pred(scratch)) return true;
+  return false;
+}
+
+namespace {
+
+class VectorSource final : public CaseSource {
+ public:
+  explicit VectorSource(const std::vector<const Case*>& cases) : cases_(cases) {}
+  const Case* next(Case&) override { return next_ < cases_.size() ? cases_[next_++] : nullptr; }
+
+ private:
+  const std::vector<const Case*>& cases_;
+  std::size_t next_ = 0;
+};
+
+using Clock = std::chrono::steady_clock;
+
+// One run's state: the counts so far and the snapshot cases waiting to be evaluated together.
+class Run {
+ public:
+  Run(StackUnderTest& stack, const RunOptions& options, const std::vector<ResultSink*>& sinks)
+      : stack_(stack), info_(stack.info()), options_(options), sinks_(sinks), scratch_(std::max<std::size_t>(options.batch, 1)) {}
+
+  // Where the source may build the next case: a slot the pending batch does not use.
+  Case& scratch() { return batch_.size() < scratch_.size() ? scratch_[batch_.size()] : sequence_scratch_; }
+
+  void take(const Case& c) {
+    if (c.kind == CaseKind::Snapshot) {
+      batch_.push_back(&c);
+      if (batch_.size() >= scratch_.size()) flush_batch();
+      return;
+    }
+    flush_batch();
+    run_sequence(c);
+  }
+
+  void flush_batch() {
+    if (batch_.empty()) return;
+    answers_.assign(batch_.size(), SnapshotAnswer{});
+    const auto t0 = Clock::now();
+    if (info_.supports_evaluate) {
+      stack_.evaluate(batch_, answers_);
     } else {
-      for (auto& a : answers) {
+      for (auto& a : answers_) {
         a.status = AnswerStatus::Unsupported;
         a.message = "the stack does not support snapshot evaluation";
       }
     }
     const double per_case =
-        std::chrono::duration<double, std::micro>(clock::now() - t0).count() / static_cast<double>(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      CaseResult r;
-      prepare(r, *batch[i], options.profile);
-      judge_snapshot(r, answers[i]);
+        std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / static_cast<double>(batch_.size());
+    for (std::size_t i = 0; i < batch_.size(); ++i) {
+      CaseResult& r = result_;
+      prepare(r, *batch_[i], options_.profile);
+      judge_snapshot(r, answers_[i]);
       r.micros = per_case;
       finish(r);
     }
-    batch.clear();
-  };
+    batch_.clear();
+  }
 
+  RunSummary summary;
+
+ private:
+  void run_sequence(const Case& c) {
+    CaseResult& r = result_;
+    prepare(r, c, options_.profile);
+    const auto t0 = Clock::now();
+    SequenceAnswer a;
+    if (info_.supports_sequence) {
+      a = stack_.run_sequence(c);
+    } else {
+      a.status = AnswerStatus::Unsupported;
+      a.message = "the stack does not support sequences";
+    }
+    r.micros = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+    judge_sequence(r, a);
+    finish(r);
+  }
+
+  void finish(CaseResult& r) {
+    r.expectation = options_.expectations ? options_.expectations->find(*r.c) : nullptr;
+    r.unexpected_pass = is_unexpected_pass(r.verdict, r.expectation, options_.strict);
+    r.unexpected = is_unexpected(r.verdict, r.expectation, options_.strict) &&
+                   (!r.unexpected_pass || options_.fail_on_unexpected_pass);
+    ++summary.counts[static_cast<std::size_t>(r.verdict)];
+    summary.unexpected += r.unexpected ? 1 : 0;
+    summary.unexpected_passes += r.unexpected_pass ? 1 : 0;
+    ++summary.total;
+    for (ResultSink* s : sinks_) s->add(r);
+  }
+
+  StackUnderTest& stack_;
+  const StackInfo& info_;
+  const RunOptions& options_;
+  const std::vector<ResultSink*>& sinks_;
+  std::vector<Case> scratch_;  // a generated case is built in the slot of its place in the batch
+  Case sequence_scratch_;
+  std::vector<const Case*> batch_;
+  std::vector<SnapshotAnswer> answers_;
+  CaseResult result_;  // one at a time: the sinks render it before the next
+};
+
+}  // namespace
+
+RunSummary run_cases(CaseSource& cases, std::size_t total, StackUnderTest& stack, const RunOptions& options,
+                     const RunHeader& header, const std::vector<ResultSink*>& sinks) {
+  const auto start = Clock::now();
+  for (ResultSink* s : sinks) s->begin(header);
+  Run run(stack, options, sinks);
   std::size_t done = 0;
-  for (const Case* c : cases) {
+  while (true) {
+    const Case* c = cases.next(run.scratch());
+    if (!c) break;
     if (options.stop && *options.stop) {
-      summary.interrupted = true;
+      run.summary.interrupted = true;
       break;
     }
-    if (c->kind == CaseKind::Snapshot) {
-      batch.push_back(c);
-      if (batch.size() >= options.batch) flush_batch();
-    } else {
-      flush_batch();
-      CaseResult r;
-      prepare(r, *c, options.profile);
-      const auto t0 = clock::now();
-      SequenceAnswer a;
-      if (info.supports_sequence) {
-        a = stack.run_sequence(*c);
-      } else {
-        a.status = AnswerStatus::Unsupported;
-        a.message = "the stack does not support sequences";
-      }
-      r.micros = std::chrono::duration<double, std::micro>(clock::now() - t0).count();
-      judge_sequence(r, a);
-      finish(r);
-    }
+    run.take(*c);
     ++done;
-    if (options.progress && (done & 255) == 0) options.progress(done, cases.size());
+    if (options.progress && (done & 255) == 0) options.progress(done, total);
   }
-  flush_batch();
-  if (options.progress) options.progress(summary.total, cases.size());
-  summary.seconds = std::chrono::duration<double>(clock::now() - start).count();
+  run.flush_batch();
+  RunSummary summary = run.summary;
+  if (options.progress) options.progress(summary.total, total);
+  summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   summary.stack_diagnostics = stack.diagnostics();
   for (ResultSink* s : sinks) s->end(header, summary);
   return summary;
+}
+
+RunSummary run_cases(const std::vector<const Case*>& cases, StackUnderTest& stack, const RunOptions& options,
+                     const RunHeader& header, const std::vector<ResultSink*>& sinks) {
+  VectorSource source(cases);
+  return run_cases(source, cases.size(), stack, options, header, sinks);
 }
 
 }  // namespace connstate::harness

@@ -424,3 +424,40 @@ BOOST_AUTO_TEST_CASE(old_id_expectations_still_match) {
   BOOST_TEST(refreshed.at("pcs.dtls-not-started").at("reason").as_string() == "legacy: DTLS new makes the pool new");
   BOOST_TEST(!refreshed.contains("pcs.6a-09"));
 }
+
+// A run split with --shard and joined with `connstate merge` is the unsplit run (timings aside).
+BOOST_AUTO_TEST_CASE(shards_merge_into_the_whole_run) {
+  TempDir dir;
+  const std::string run = kCli + " run --quiet --exhaustive 1 --sequence-depth 2 --sut reference:legacy-mdn --profile rec-2025";
+  BOOST_TEST(run_command(run + " --json " + dir.str() + "/whole.json").exit_code == 1);
+  std::string shards;
+  for (int i = 1; i <= 3; ++i) {
+    const std::string file = dir.str() + "/s" + std::to_string(i) + ".json";
+    BOOST_TEST(run_command(run + " --shard " + std::to_string(i) + "/3 --json " + file).exit_code == 1);
+    shards = file + " " + shards;  // given out of order: merge orders them
+  }
+  const auto merged = run_command(kCli + " merge " + shards + "-o " + dir.str() + "/merged.json");
+  BOOST_TEST(merged.exit_code == 1, merged.out);  // the run has unexpected results
+  const auto whole = json::parse(read_text(dir.str() + "/whole.json"));
+  const auto joined = json::parse(read_text(dir.str() + "/merged.json"));
+  const auto& a = whole.at("results").as_array();
+  const auto& b = joined.at("results").as_array();
+  BOOST_TEST_REQUIRE(a.size() == b.size());
+  BOOST_TEST(a.size() > 100u);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    BOOST_TEST_REQUIRE(a[i].at("id") == b[i].at("id"));
+    BOOST_TEST(a[i].at("verdict") == b[i].at("verdict"));
+  }
+  for (const char* key : {"total", "pass", "fail", "unexpected"})
+    BOOST_TEST(whole.at("summary").at(key) == joined.at("summary").at(key), key);
+  BOOST_TEST(whole.at("header").at("selected") == joined.at("header").at("selected"));
+  BOOST_TEST(!joined.at("header").as_object().contains("shard"));
+  BOOST_TEST(json::parse(read_text(dir.str() + "/s1.json")).at("header").at("shard").at("count").as_int64() == 3);
+  // Every shard is needed, once.
+  BOOST_TEST(run_command(kCli + " merge " + dir.str() + "/s1.json " + dir.str() + "/s2.json -o " + dir.str() + "/m.json")
+                 .exit_code == 2);
+  BOOST_TEST(run_command(kCli + " merge " + dir.str() + "/s1.json " + dir.str() + "/s1.json " + dir.str() +
+                         "/s2.json -o " + dir.str() + "/m.json")
+                 .exit_code == 2);
+  BOOST_TEST(run_command(kCli + " run --shard 4/3").exit_code == 2);
+}

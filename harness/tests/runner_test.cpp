@@ -165,3 +165,80 @@ BOOST_AUTO_TEST_CASE(interrupted_json_report_is_valid) {
   BOOST_TEST(!doc.at("complete").as_bool());
   BOOST_TEST(doc.at("results").as_array().size() > 0u);
 }
+
+// A run streams the generated cases: the stream gives the same cases, in the same order and with
+// the same content, as the suite with every generated case stored.
+BOOST_AUTO_TEST_CASE(case_stream_is_the_stored_suite) {
+  const Suite stored = load_suite(kSourceDir + "/cases", LoadOptions{2, 3, false});
+  const Suite streamed = load_suite(kSourceDir + "/cases", LoadOptions{2, 3, true});
+  BOOST_TEST(streamed.cases.size() == streamed.hand_written);
+  for (Profile profile : {Profile::Rec2025, Profile::Rec2021}) {
+    const auto expected = select_cases(stored, Selection{}, profile);
+    CaseStream stream(streamed, Selection{}, profile);
+    Case scratch;
+    std::size_t n = 0;
+    for (const Case* c = stream.next(scratch); c; c = stream.next(scratch), ++n) {
+      BOOST_TEST_REQUIRE(n < expected.size());
+      const Case& want = *expected[n];
+      BOOST_TEST_REQUIRE(c->id == want.id);
+      BOOST_TEST(c->title == want.title);
+      BOOST_TEST(c->tags == want.tags);
+      BOOST_TEST(c->section_title == want.section_title);
+      BOOST_TEST(c->spec_anchor == want.spec_anchor);
+      BOOST_TEST(c->requirement == want.requirement);
+      BOOST_TEST(c->transports.size() == want.transports.size());
+      BOOST_TEST(c->steps.size() == want.steps.size());
+      BOOST_TEST(c->see == want.see);
+    }
+    BOOST_TEST(n == expected.size());
+    BOOST_TEST(count_selected(streamed, Selection{}, profile) == expected.size());
+  }
+  // Generated in the order the suite has always had: each snapshot open then closed, depth first.
+  std::vector<Case> first;
+  add_exhaustive_suite(first, 1);
+  BOOST_TEST_REQUIRE(first.size() == exhaustive_snapshot_count(1));
+  BOOST_TEST(first[0].id == "exhaustive.open.none");
+  BOOST_TEST(first[1].id == "exhaustive.closed.none");
+  // (ICE states in their enum's order, closed first; DTLS likewise, new first)
+  BOOST_TEST(first[2].id == "exhaustive.open.closed-new");
+  BOOST_TEST(first[3].id == "exhaustive.closed.closed-new");
+  BOOST_TEST(first[3].title == "closed PC with closed/new");
+  BOOST_TEST(first.back().id == "exhaustive.closed.connected-failed");
+}
+
+BOOST_AUTO_TEST_CASE(shards_partition_a_run) {
+  BOOST_TEST(!parse_shard("0/3"));
+  BOOST_TEST(!parse_shard("4/3"));
+  BOOST_TEST(!parse_shard("1/"));
+  BOOST_TEST(!parse_shard("a/3"));
+  BOOST_TEST(!parse_shard("2/3x"));
+  BOOST_TEST_REQUIRE(parse_shard("3/3").has_value());
+  BOOST_TEST(parse_shard("3/3")->index == 2u);
+  const Suite suite = load_suite(kSourceDir + "/cases", LoadOptions{1, 2, true});
+  const Selection everything;
+  std::vector<std::string> whole;
+  {
+    CaseStream stream(suite, everything, Profile::Rec2025);
+    Case scratch;
+    for (const Case* c = stream.next(scratch); c; c = stream.next(scratch)) whole.push_back(c->id);
+  }
+  constexpr std::size_t kShards = 4;
+  std::vector<std::vector<std::string>> parts(kShards);
+  std::size_t counted = 0;
+  for (std::size_t i = 0; i < kShards; ++i) {
+    CaseStream stream(suite, everything, Profile::Rec2025, Shard{i, kShards});
+    Case scratch;
+    for (const Case* c = stream.next(scratch); c; c = stream.next(scratch)) parts[i].push_back(c->id);
+    counted += count_selected(suite, everything, Profile::Rec2025, Shard{i, kShards});
+  }
+  BOOST_TEST(counted == whole.size());
+  // Taking one case from each shard in turn gives the whole run back.
+  std::vector<std::string> interleaved;
+  for (std::size_t k = 0; interleaved.size() < whole.size(); ++k) {
+    const std::size_t before = interleaved.size();
+    for (const auto& part : parts)
+      if (k < part.size()) interleaved.push_back(part[k]);
+    BOOST_TEST_REQUIRE(interleaved.size() > before);
+  }
+  BOOST_TEST(interleaved == whole);
+}

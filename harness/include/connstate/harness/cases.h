@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -119,6 +120,8 @@ ExpectedOutcome expected_outcome(const Case& c, Profile profile);
 // What the reference answers for the case's input under a reading of the text (readings.h) and
 // with `options` in place of the case's own: expected_outcome() is the literal reading.
 ExpectedOutcome outcome_under(const Case& c, Profile profile, const Readings& readings, const ModelOptions& options);
+// The same, written into `out` (its storage reused: a run computes one per case).
+void expected_outcome_into(const Case& c, Profile profile, ExpectedOutcome& out);
 // The alternative's outcome: the pass outcome with the alternative's overrides applied.
 ExpectedOutcome alternative_outcome(const Case& c, const Alternative& alt, const ExpectedOutcome& pass);
 // Every answer other than `pass` the case accepts under `profile`, with its verdict: what the
@@ -129,18 +132,44 @@ std::vector<std::pair<Verdict, ExpectedOutcome>> acceptable_alternatives(const C
                                                                          const ExpectedOutcome& pass);
 
 std::string event_text(const Event& e, const std::vector<std::string>& transport_names);
+void assign_event_text(std::string& out, const Event& e, const std::vector<std::string>& transport_names);
 std::string step_text(const SequenceStep& s);   // "ice t0 checking"
 
+// The generated suites (exhaustive-N snapshots, then the sequences of length N), produced one case
+// at a time in suite order: a run of millions of generated cases holds one of them, not the suite.
+class GeneratedCases {
+ public:
+  // 0 = that suite is left out. with_text = false: only what selects a case is filled in (id, kind,
+  // section, tags, input), not its title, requirement or citation (for counting a selection).
+  GeneratedCases(int exhaustive_depth, int sequence_depth, bool with_text = true);
+  ~GeneratedCases();
+  GeneratedCases(GeneratedCases&&) noexcept;
+  GeneratedCases& operator=(GeneratedCases&&) noexcept;
+  // Writes the next case into `out`, reusing its storage; false after the last one.
+  bool next(Case& out);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 struct Suite {
-  std::vector<Case> cases;
+  std::vector<Case> cases;  // the hand-written cases, then the generated ones unless they are streamed
   std::string cases_dir;
   std::string suite_version;  // hash of the case files
   std::size_t hand_written = 0;
+  // Generated suites that are not in `cases` (LoadOptions::stream_generated): a CaseStream
+  // (runner.h) produces them after the hand-written cases.
+  int streamed_exhaustive_depth = 0;
+  int streamed_sequence_depth = 0;
 };
 
 struct LoadOptions {
   int exhaustive_depth = 3;   // exhaustive-N snapshot suite; 0 = none
   int sequence_depth = 4;     // bounded sequences over 2 transports; 0 = none
+  // The generated suites are produced case by case when a run needs them instead of being stored
+  // in Suite::cases (what `run` and `compare` do: their memory stays flat in the suite's size).
+  bool stream_generated = false;
 };
 
 // Loads every cases/**/*.json (sorted), validates it and cross-checks given expected

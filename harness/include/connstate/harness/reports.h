@@ -43,5 +43,6 @@ std::string html_linkified(std::string_view text, const std::string& report_dir,
 
 std::string html_escape(std::string_view s);
 std::string xml_escape(std::string_view s);
+void append_xml_escaped(std::string& out, std::string_view s);  // xml_escape, appended
 
 }  // namespace connstate::harness

@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "connstate/harness/cases.h"
@@ -35,6 +37,14 @@ struct CaseResult {
   bool unexpected_pass = false;  // better than its expectation: the expectations file is out of date
 };
 
+// One part of a run split over several machines: shard `index` (0-based) of `count` takes the
+// selected cases whose position in the selection, counted from 0, is `index` modulo `count`. Every
+// case lands in exactly one shard, and the shards' results interleaved in turn are the whole run's.
+struct Shard {
+  std::size_t index = 0;
+  std::size_t count = 1;
+  bool takes(std::size_t position) const { return position % count == index; }
+};
 struct RunHeader {
   std::string tool_version;
   std::string suite_version;
@@ -48,6 +58,7 @@ struct RunHeader {
   std::string results_file;            // the JSON report, if any (for "update the expectations" hints)
   bool fail_on_unexpected_pass = false;
   std::vector<std::string> warnings;   // about the inputs (expectations file); also printed on stderr
+  std::optional<Shard> shard;          // set when the run is one shard of several (--shard)
 };
 
 struct RunSummary {
@@ -89,6 +100,45 @@ struct RunOptions {
 
 std::vector<const Case*> select_cases(const Suite& suite, const Selection& s, Profile profile);
 
+// Where a run's cases come from, one at a time.
+class CaseSource {
+ public:
+  virtual ~CaseSource() = default;
+  // The next case, or nullptr after the last. A case that has to be built is built in `scratch`
+  // (its storage reused); the pointer stays valid until `scratch` is written again.
+  virtual const Case* next(Case& scratch) = 0;
+};
+
+// "I/N" (1 <= I <= N, as CI matrices count) -> {I-1, N}; std::nullopt when malformed.
+std::optional<Shard> parse_shard(std::string_view text);
+
+// The cases of a suite that a run selects under a profile (and shard), in suite order: the
+// hand-written ones from the suite, the streamed generated ones built as they are reached.
+class CaseStream final : public CaseSource {
+ public:
+  // with_text = false: generated cases without their titles and citations (enough to select them).
+  CaseStream(const Suite& suite, Selection selection, Profile profile, Shard shard = {}, bool with_text = true);
+  const Case* next(Case& scratch) override;
+
+ private:
+  bool wanted(const Case& c);
+  const Suite& suite_;
+  Selection selection_;
+  Profile profile_;
+  Shard shard_;
+  std::size_t hand_written_next_ = 0;
+  std::size_t position_ = 0;  // among the selected cases, for the shard
+  GeneratedCases generated_;
+};
+
+// How many cases a CaseStream with the same arguments gives (a pass over the suite; nothing kept).
+std::size_t count_selected(const Suite& suite, const Selection& selection, Profile profile, Shard shard = {});
+// Whether any case of the suite, under any profile, satisfies `pred` (stops at the first).
+bool any_case(const Suite& suite, const std::function<bool(const Case&)>& pred);
+
+// `total` is how many cases `cases` gives (for the progress line).
+RunSummary run_cases(CaseSource& cases, std::size_t total, StackUnderTest& stack, const RunOptions& options,
+                     const RunHeader& header, const std::vector<ResultSink*>& sinks);
 RunSummary run_cases(const std::vector<const Case*>& cases, StackUnderTest& stack, const RunOptions& options,
                      const RunHeader& header, const std::vector<ResultSink*>& sinks);
 
