@@ -14,6 +14,14 @@ constexpr std::array<double, 23> kExactPowersOfTen = {1e0,  1e1,  1e2,  1e3,  1e
 // At most this many digits: the mantissa stays below 2^53, so it converts to double exactly.
 constexpr int kMaxDigits = 15;
 
+// The bytes a string may hold for the scanner: printable ASCII but the quote and the backslash.
+constexpr std::array<bool, 256> make_plain_string_bytes() {
+  std::array<bool, 256> plain{};
+  for (unsigned c = 0x20; c < 0x7f; ++c) plain[c] = c != '"' && c != '\\';
+  return plain;
+}
+constexpr std::array<bool, 256> kPlainStringByte = make_plain_string_bytes();
+
 enum class Field : std::uint8_t { TMs, Pc, Target, Event, State, Attribute, SctpOnly, Format, Other };
 
 Field field_named(std::string_view key) {
@@ -81,17 +89,11 @@ class Scanner {
   bool string(std::string_view& out) {
     if (!take('"')) return false;
     const char* begin = p_;
-    while (p_ != end_) {
-      const auto c = static_cast<unsigned char>(*p_);
-      if (c == '"') {
-        out = std::string_view(begin, static_cast<std::size_t>(p_ - begin));
-        ++p_;
-        return true;
-      }
-      if (c < 0x20 || c >= 0x7f || c == '\\') return false;
-      ++p_;
-    }
-    return false;
+    while (p_ != end_ && kPlainStringByte[static_cast<unsigned char>(*p_)]) ++p_;
+    if (p_ == end_ || *p_ != '"') return false;
+    out = std::string_view(begin, static_cast<std::size_t>(p_ - begin));
+    ++p_;
+    return true;
   }
 
   // -?(0|[1-9][0-9]*)(\.[0-9]+)? with at most kMaxDigits digits; no exponent. The value is what
