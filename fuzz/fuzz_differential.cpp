@@ -25,7 +25,7 @@
 #include <memory>
 #include <string>
 
-#include "differential.h"
+#include "connstate/fuzzing/differential.h"
 
 #ifndef CONNSTATE_FUZZ_DEFAULT_PLUGIN
 #define CONNSTATE_FUZZ_DEFAULT_PLUGIN ""

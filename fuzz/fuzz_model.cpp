@@ -48,7 +48,7 @@
 #include <string>
 #include <vector>
 
-#include "sequence_decoder.h"
+#include "connstate/fuzzing/sequence_decoder.h"
 
 #if defined(__clang__)
 #define CONNSTATE_UNINSTRUMENTED __attribute__((no_sanitize("coverage")))

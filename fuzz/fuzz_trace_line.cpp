@@ -8,11 +8,17 @@
 // (even length: rec-2025 in strict order; odd length: legacy-mdn with a 50 ms reorder window
 // and small caps, which takes the window's and the caps' code paths); then every pc's result
 // is rendered as the reports do (JSON record, finding lines, text detail, SVG timeline).
+// Before that, every line the fast scanner reads (connstate/trace/trace_line.h) must read the same
+// through the full parser: a disagreement aborts.
+#include <boost/json.hpp>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 #include "connstate/trace/trace.h"
+#include "connstate/trace/trace_line.h"
 #include "connstate/trace/trace_reports.h"
 
 namespace {
@@ -27,6 +33,28 @@ void render(const connstate::trace::TraceResult& r, const std::string& profile) 
     (void)connstate::trace::timeline_svg(pc);
   }
 }
+
+bool same(const connstate::trace::TraceLineFields& a, const connstate::trace::TraceLineFields& b) {
+  const bool same_time = a.t_ms.has_value() == b.t_ms.has_value() &&
+                         (!a.t_ms || std::memcmp(&*a.t_ms, &*b.t_ms, sizeof(double)) == 0);
+  return same_time && a.target == b.target && a.event == b.event && a.pc == b.pc && a.state == b.state &&
+         a.attribute == b.attribute && a.sctp_only == b.sctp_only;
+}
+
+void scanner_agrees_with_full_parser(std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    connstate::trace::TraceLineFields scanned;
+    if (!connstate::trace::scan_trace_line(line, scanned)) continue;
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(line, ec);
+    if (ec || !v.is_object() || v.get_object().contains("format") ||
+        !same(scanned, connstate::trace::fields_of(v.get_object())))
+      std::abort();  // the scanner read a line differently from the full parser
+  }
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -35,6 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // than a mutation explores (fuzz_trace_line.options sets max_len 4096).
   if (size > 64 * 1024) return -1;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  scanner_agrees_with_full_parser(text);
   using namespace connstate;
   trace::CheckOptions options;
   std::string profile = "rec-2025";

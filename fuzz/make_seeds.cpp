@@ -13,7 +13,7 @@
 
 #include "connstate/harness/cases.h"
 #include "connstate/harness/json_input.h"
-#include "sequence_decoder.h"
+#include "connstate/fuzzing/sequence_decoder.h"
 
 int main(int argc, char** argv) {
   using namespace connstate;

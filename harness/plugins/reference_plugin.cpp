@@ -5,6 +5,9 @@
 // sequence-semantics bug each, for the differential fuzzer's acceptance test:
 //   CONNSTATE_PLANTED_BUG=1  close() fires iceconnectionstatechange/connectionstatechange
 //   CONNSTATE_PLANTED_BUG=2  a DTLS change also re-derives and fires the ICE aggregate
+// and once more as a plugin of ABI version 1 (CONNSTATE_PLUGIN_V1_ONLY: exports connstate_plugin_v1
+// alone, no evaluate_batch), so that the tests load both versions. The ABI-2 builds export
+// connstate_plugin_v1 as well, as plugin.h suggests for plugins that older harnesses should load.
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -15,6 +18,9 @@
 
 #ifndef CONNSTATE_PLANTED_BUG
 #define CONNSTATE_PLANTED_BUG 0
+#endif
+#ifndef CONNSTATE_PLUGIN_V1_ONLY
+#define CONNSTATE_PLUGIN_V1_ONLY 0
 #endif
 
 namespace {
@@ -58,6 +64,34 @@ connstate_status evaluate(void* self, int closed, const connstate_transport* ts,
   const Derivation d = derive(profile, closed != 0, std::span<const TransportState>(buf, n));
   out->connection_state = d.connection_state ? static_cast<int32_t>(*d.connection_state) : CONNSTATE_UNDEFINED;
   out->ice_connection_state = static_cast<int32_t>(d.ice_connection_state);
+  return CONNSTATE_OK;
+}
+
+// The batch path derives the packed states only (no rule ids): what a snapshot's answer needs.
+connstate_status evaluate_batch(void* self, size_t n, const uint8_t* closed, const connstate_transport* ts,
+                                const size_t* first_transport, connstate_states* out, char* message,
+                                size_t message_size) {
+  const Profile profile = *static_cast<const Profile*>(self);
+  TransportState buf[kMaxTransports];
+  for (size_t i = 0; i < n; ++i) {
+    const size_t begin = first_transport[i], count = first_transport[i + 1] - begin;
+    if (first_transport[i + 1] < begin || count > kMaxTransports) {
+      set_message(message, message_size, "more than 64 transports, or transport offsets out of order");
+      return CONNSTATE_UNSUPPORTED;  // the harness asks these snapshots one by one
+    }
+    for (size_t k = 0; k < count; ++k) {
+      const connstate_transport& t = ts[begin + k];
+      if (static_cast<uint32_t>(t.ice) > 6 || static_cast<uint32_t>(t.dtls) > 4) {
+        set_message(message, message_size, "state out of range");
+        return CONNSTATE_ERROR;
+      }
+      buf[k] = {static_cast<IceTransportState>(t.ice), static_cast<DtlsTransportState>(t.dtls), t.sctp_only != 0};
+    }
+    const PackedStates s = derive_states(profile, closed[i] != 0, std::span<const TransportState>(buf, count));
+    const auto pcs = s.connection_state();
+    out[i].connection_state = pcs ? static_cast<int32_t>(*pcs) : CONNSTATE_UNDEFINED;
+    out[i].ice_connection_state = static_cast<int32_t>(s.ice_connection_state());
+  }
   return CONNSTATE_OK;
 }
 
@@ -122,8 +156,21 @@ const connstate_plugin g_plugin = {CONNSTATE_PLUGIN_ABI_VERSION,
                                    evaluate,
                                    create,
                                    destroy,
-                                   step};
+                                   step,
+                                   evaluate_batch};
+
+// The same table as version 1 declares it: what connstate_plugin_v1 returns.
+connstate_plugin make_v1_table() {
+  connstate_plugin t = g_plugin;
+  t.abi_version = 1;
+  t.evaluate_batch = nullptr;
+  return t;
+}
+const connstate_plugin g_plugin_v1 = make_v1_table();
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const connstate_plugin* connstate_plugin_v1(void) { return &g_plugin; }
+extern "C" __attribute__((visibility("default"))) const connstate_plugin* connstate_plugin_v1(void) { return &g_plugin_v1; }
+#if !CONNSTATE_PLUGIN_V1_ONLY
+extern "C" __attribute__((visibility("default"))) const connstate_plugin* connstate_plugin_v2(void) { return &g_plugin; }
+#endif

@@ -68,3 +68,36 @@ std::unique_ptr<StackUnderTest> make_unavailable_stack(const std::string& sut, c
 }
 
 }  // namespace connstate::harness
+
+namespace connstate::harness {
+
+// Text answers parsed back into enums: a state string the stack made up is an error, as the
+// runner's verdicts treat it.
+void StackUnderTest::evaluate_states(std::span<const SnapshotView> snapshots, std::span<SnapshotStates> answers) {
+  std::vector<Case> cases(snapshots.size());
+  std::vector<const Case*> pointers;
+  for (std::size_t i = 0; i < snapshots.size(); ++i) {
+    cases[i].id = "snapshot-" + std::to_string(i);
+    cases[i].closed = snapshots[i].closed;
+    cases[i].transports.assign(snapshots[i].transports.begin(), snapshots[i].transports.end());
+    pointers.push_back(&cases[i]);
+  }
+  std::vector<SnapshotAnswer> text(cases.size());
+  evaluate(pointers, text);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    SnapshotStates& a = answers[i];
+    a = SnapshotStates{text[i].status, std::nullopt, std::nullopt};
+    if (a.status != AnswerStatus::Ok) continue;
+    const ObservedStates& s = text[i].states;
+    if (s.connection_state) {
+      a.connection_state = parse_state<PeerConnectionState>(*s.connection_state);
+      if (!a.connection_state) a.status = AnswerStatus::Error;
+    }
+    if (s.ice_connection_state) {
+      a.ice_connection_state = parse_state<IceConnectionState>(*s.ice_connection_state);
+      if (!a.ice_connection_state) a.status = AnswerStatus::Error;
+    }
+  }
+}
+
+}  // namespace connstate::harness

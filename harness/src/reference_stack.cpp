@@ -26,6 +26,13 @@ class ReferenceStack final : public StackUnderTest {
     }
   }
 
+  void evaluate_states(std::span<const SnapshotView> snapshots, std::span<SnapshotStates> answers) override {
+    for (std::size_t i = 0; i < snapshots.size(); ++i) {
+      const PackedStates s = derive_states(profile_, snapshots[i].closed, snapshots[i].transports);
+      answers[i] = SnapshotStates{AnswerStatus::Ok, s.connection_state(), s.ice_connection_state()};
+    }
+  }
+
   SequenceAnswer run_sequence(const Case& c) override {
     SequenceAnswer a;
     a.steps = expected_outcome(c, profile_).steps;

@@ -21,3 +21,8 @@ connstate_cc_test(NAME self_documentation_test SRCS tests/self_documentation_tes
                   DEPS connstate::harness connstate::trace LABELS unit)
 connstate_cc_test(NAME findings_doc_test SRCS tests/findings_doc_test.cpp DEPS connstate::harness LABELS unit)
 connstate_cc_test(NAME harness_alternatives_test SRCS tests/alternatives_test.cpp DEPS connstate::harness LABELS unit)
+# Both plugin ABI versions through the one loader (the plugins are built in harness/plugins).
+connstate_cc_test(NAME plugin_abi_test SRCS tests/plugin_abi_test.cpp DEPS connstate::harness LABELS unit)
+if(TARGET plugin_abi_test)
+  add_dependencies(plugin_abi_test connstate_reference_plugin connstate_reference_plugin_v1)
+endif()

@@ -1,8 +1,17 @@
-/* plugin.h — the C ABI of an in-process stack-under-test plugin (ABI version 1).
+/* plugin.h — the C ABI of an in-process stack-under-test plugin (ABI versions 1 and 2).
  *
- * A plugin is a shared library that exports `connstate_plugin_v1`, returning a
- * table of functions. `connstate run --sut plugin:./libmystack.so` loads it with
- * dlopen and calls it directly: the fast path, used for differential fuzzing.
+ * A plugin is a shared library that exports `connstate_plugin_v2` (or, built against
+ * version 1 of this header, `connstate_plugin_v1`), returning a table of functions.
+ * `connstate run --sut plugin:./libmystack.so` loads it with dlopen and calls it
+ * directly: the fast path, used for differential fuzzing.
+ *
+ * Versions. ABI 2 appends one entry to the table, `evaluate_batch`, which answers many
+ * snapshots in one call (a call per snapshot was what bounded `plugin:` runs). Everything
+ * before it is version 1, unchanged. The harness looks for `connstate_plugin_v2` first and
+ * requires abi_version 2 from it, then for `connstate_plugin_v1` with abi_version 1; so a
+ * version-1 plugin loads as it always did. A version-2 plugin that should also load in
+ * older connstate releases exports both symbols, the v1 one returning a copy of its table
+ * with abi_version 1 (the older harness never reads past `step`).
  * A plugin that crashes takes the harness down with it; for untrusted code use an
  * `exec:` adapter (docs/adapter-protocol.md) instead.
  *
@@ -22,7 +31,7 @@
 extern "C" {
 #endif
 
-#define CONNSTATE_PLUGIN_ABI_VERSION 1
+#define CONNSTATE_PLUGIN_ABI_VERSION 2
 #define CONNSTATE_UNDEFINED (-1)
 
 /* RTCIceTransportState and RTCIceConnectionState (same strings, IDL order) */
@@ -71,7 +80,7 @@ typedef struct {
 #define CONNSTATE_SUPPORTS_SEQUENCE 2u
 
 typedef struct connstate_plugin {
-  uint32_t abi_version; /* CONNSTATE_PLUGIN_ABI_VERSION */
+  uint32_t abi_version; /* CONNSTATE_PLUGIN_ABI_VERSION (1 in a table a v1 entry returns) */
   const char* name;
   const char* version;
   const char* homepage; /* may be NULL */
@@ -94,11 +103,25 @@ typedef struct connstate_plugin {
   connstate_status (*step)(void* self, void* pc, int32_t op, int32_t transport, int32_t state, int32_t sctp_only,
                            connstate_event* events, size_t max_events, size_t* n_events, connstate_states* out,
                            char* message, size_t message_size);
+
+  /* ABI 2 (absent from a version-1 table; may be NULL): evaluate n snapshots at once.
+   * Snapshot i is closed[i] (0 or 1) and the transports
+   * transports[first_transport[i] .. first_transport[i + 1]), so first_transport has n + 1
+   * entries, ascending. The plugin writes the states of snapshot i into out[i].
+   * All or nothing: CONNSTATE_OK means every out[i] is written. On any other status the
+   * harness asks the same snapshots again one by one through `evaluate`, which says which
+   * snapshot it declined or failed and why; so a plugin may return CONNSTATE_UNSUPPORTED
+   * for a whole batch whenever it prefers the per-snapshot path. */
+  connstate_status (*evaluate_batch)(void* self, size_t n, const uint8_t* closed, const connstate_transport* transports,
+                                     const size_t* first_transport, connstate_states* out, char* message,
+                                     size_t message_size);
 } connstate_plugin;
 
-/* The one symbol a plugin exports. */
+/* The symbol a plugin exports: a function taking nothing and returning its table (which
+ * must stay valid until the library is unloaded). */
 typedef const connstate_plugin* (*connstate_plugin_entry)(void);
-#define CONNSTATE_PLUGIN_ENTRY "connstate_plugin_v1"
+#define CONNSTATE_PLUGIN_ENTRY "connstate_plugin_v2"
+#define CONNSTATE_PLUGIN_ENTRY_V1 "connstate_plugin_v1"
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 #include "connstate/harness/line_reader.h"
 #include "connstate/peer_connection_model.h"
 #include "connstate/trace/trace.h"
+#include "connstate/trace/trace_line.h"
 #include "internal/number_text.h"
 #include "internal/partial_judge.h"
 #include "internal/transitions.h"
@@ -912,6 +913,13 @@ struct TraceChecker::Impl {
     ++result.lines;
     if (text.find_first_not_of(" \t\r") == std::string_view::npos) return;
     if (!result.checked) return;
+    // Ordinary event lines are read by the scanner without a document (trace_line.h); the
+    // full parser reads the rest, and says what is wrong with a line that is not an event.
+    TraceLineFields fields;
+    if (scan_trace_line(text, fields)) {
+      on_event_line(fields);
+      return;
+    }
     // A fresh arena per line on a stack buffer: no heap for ordinary lines.
     alignas(std::max_align_t) unsigned char arena[8192];
     json::monotonic_resource mr(arena, sizeof arena);
@@ -934,14 +942,20 @@ struct TraceChecker::Impl {
       header(o);
       return;
     }
+    on_event_line(fields_of(o));
+  }
+
+  enum class Target { Pc, Api, Ice, Dtls, Other };
+
+  void on_event_line(const TraceLineFields& o) {
     header_allowed = false;
     ++result.events;
     any_event = true;
 
-    auto target = str(o, "target");
-    auto event = str(o, "event");
-    auto pc_name = str(o, "pc");
-    enum class Target { Pc, Api, Ice, Dtls, Other } kind = Target::Other;
+    const auto& target = o.target;
+    const auto& event = o.event;
+    const auto& pc_name = o.pc;
+    Target kind = Target::Other;
     std::string_view tid_text;
     if (target) {
       if (*target == "pc") kind = Target::Pc;
@@ -968,7 +982,7 @@ struct TraceChecker::Impl {
       }
       ++pc->r.lines;
     }
-    auto tv = number(o.if_contains("t_ms"));
+    const auto tv = o.t_ms;
     if (!tv || !std::isfinite(*tv)) {
       add_problem(pc, line, "missing or non-numeric \"t_ms\"", "line skipped");
       return;
@@ -994,7 +1008,14 @@ struct TraceChecker::Impl {
     }
     if (kind == Target::Other) return;
     pc->r.last_t = t;
-    auto state = str(o, "state");
+    on_pc_line(pc, kind, tid_text, o);
+  }
+
+  // A line of a pc (target pc, api, ice:<id> or dtls:<id>) with a time, a target and an event.
+  void on_pc_line(Pc* pc, Target kind, std::string_view tid_text, const TraceLineFields& o) {
+    const auto& target = o.target;
+    const auto& event = o.event;
+    const auto& state = o.state;
     auto need_state = [&]() -> bool {
       if (state) return true;
       add_problem(pc, line, "missing \"state\" (a string) on a " + std::string(*event) + " event", "line skipped");
@@ -1016,7 +1037,7 @@ struct TraceChecker::Impl {
         if (!is_statechange && !is_added && !is_get && !is_sample) return;  // gatheringstatechange, error, …: displayed only
         bool sctp_only = false;
         if (is_added) {
-          if (const json::value* so = o.if_contains("sctp_only"); so && so->is_bool()) sctp_only = so->get_bool();
+          sctp_only = o.sctp_only;
         }
         auto tid = transport(*pc, tid_text, sctp_only);
         if (!tid) return;
@@ -1031,7 +1052,7 @@ struct TraceChecker::Impl {
         }
         if (is_get) {
           if (!need_state()) return;
-          on_transport_get(*pc, *tid, is_ice, str(o, "attribute").value_or("state"), *state);
+          on_transport_get(*pc, *tid, is_ice, o.attribute.value_or("state"), *state);
           return;
         }
         if (is_sample) {
@@ -1047,7 +1068,7 @@ struct TraceChecker::Impl {
         const bool ics = *event == "iceconnectionstatechange", pcs_ev = *event == "connectionstatechange";
         const bool sig = *event == "signalingstatechange", igs = *event == "icegatheringstatechange";
         if (*event == "get") {
-          auto attribute = str(o, "attribute");
+          const auto& attribute = o.attribute;
           if (!attribute) {
             add_problem(pc, line, "missing \"attribute\" on a pc get", "line skipped");
             return;

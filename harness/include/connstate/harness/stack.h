@@ -46,6 +46,22 @@ struct SnapshotAnswer {
   std::string evidence;  // offending line, exit status, stderr tail
 };
 
+// A snapshot as the fast path takes it: no case around it (ids, titles, citations), so a
+// generator can hand over snapshots it keeps packed in one buffer.
+struct SnapshotView {
+  bool closed = false;
+  std::span<const TransportState> transports;
+};
+
+// A snapshot's answer as enums: the fast path (no text). Any status but Ok carries no reason;
+// evaluate() on that case says why.
+struct SnapshotStates {
+  AnswerStatus status = AnswerStatus::Ok;
+  std::optional<PeerConnectionState> connection_state;  // nullopt: undefined (null)
+  std::optional<IceConnectionState> ice_connection_state;
+  friend bool operator==(const SnapshotStates&, const SnapshotStates&) = default;
+};
+
 struct SequenceAnswer {
   AnswerStatus status = AnswerStatus::Ok;
   std::vector<StepOutcomeText> steps;  // the steps answered (all of them when Ok)
@@ -59,6 +75,10 @@ class StackUnderTest {
   virtual const StackInfo& info() const = 0;
   // answers[i] answers cases[i]; every case is a snapshot case.
   virtual void evaluate(std::span<const Case* const> cases, std::span<SnapshotAnswer> answers) = 0;
+  // Snapshots answered as enums, for callers that need no text: answers[i] answers snapshots[i].
+  // The default goes through evaluate(); in-process stacks (reference:, plugin: with ABI 2's batch
+  // entry) answer without any text.
+  virtual void evaluate_states(std::span<const SnapshotView> snapshots, std::span<SnapshotStates> answers);
   virtual SequenceAnswer run_sequence(const Case& c) = 0;
   // Free text the stack wrote that belongs in the report (an adapter's stderr).
   virtual std::string diagnostics() { return {}; }

@@ -1,14 +1,12 @@
 // differential.cpp — see differential.h.
-#include "differential.h"
-
-#include <dlfcn.h>
+#include "connstate/fuzzing/differential.h"
 
 #include <array>
 #include <cstdio>
 #include <cstring>
 
 #include "connstate/harness/args.h"
-#include "connstate/plugin.h"
+#include "connstate/harness/plugin_library.h"
 
 namespace connstate::fuzz {
 
@@ -246,19 +244,9 @@ constexpr std::size_t kMaxPluginEvents = 16;
 // plugin returns is range-checked before it is used (garbage is a StackError difference, not UB here).
 class PluginRunner final : public SequenceRunner {
  public:
-  explicit PluginRunner(const std::string& path) : sut_("plugin:" + path) {
-    handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!handle_) throw harness::StackError("cannot load plugin " + path + ": " + dlerror());
-    auto entry = reinterpret_cast<connstate_plugin_entry>(dlsym(handle_, CONNSTATE_PLUGIN_ENTRY));
-    if (!entry) throw harness::StackError(path + " does not export " CONNSTATE_PLUGIN_ENTRY);
-    plugin_ = entry();
-    if (!plugin_ || plugin_->abi_version != CONNSTATE_PLUGIN_ABI_VERSION)
-      throw harness::StackError(path + ": no plugin, or not ABI version " + std::to_string(CONNSTATE_PLUGIN_ABI_VERSION));
-    if (!(plugin_->supports & CONNSTATE_SUPPORTS_SEQUENCE) || !plugin_->create || !plugin_->destroy || !plugin_->step)
+  explicit PluginRunner(const std::string& path) : sut_("plugin:" + path), plugin_(path), table_(plugin_.table()) {
+    if (!plugin_.supports_sequence())
       throw harness::StackError(path + ": the plugin does not support sequences, which fuzzing needs");
-  }
-  ~PluginRunner() override {
-    if (handle_) dlclose(handle_);
   }
   const std::string& sut() const override { return sut_; }
 
@@ -268,7 +256,7 @@ class PluginRunner final : public SequenceRunner {
     void* pc = nullptr;
     const std::uint32_t options = (seq.options.rederive_on_set_change ? CONNSTATE_OPTION_REDERIVE_ON_SET_CHANGE : 0u) |
                                   (seq.options.events_on_close ? CONNSTATE_OPTION_EVENTS_ON_CLOSE : 0u);
-    const int created = plugin_->create(plugin_->self, options, &pc, msg, sizeof msg);
+    const int created = table_.create(table_.self, options, &pc, msg, sizeof msg);
     if (created == CONNSTATE_UNSUPPORTED) return fail(o, RunStatus::Unsupported, "create: " + message(msg));
     if (created != CONNSTATE_OK || !pc) return fail(o, RunStatus::Error, "create failed: " + message(msg));
     connstate_event events[kMaxPluginEvents];
@@ -277,11 +265,11 @@ class PluginRunner final : public SequenceRunner {
       std::size_t n = 0;
       connstate_states out{-2, -2};
       msg[0] = 0;
-      const int status = plugin_->step(plugin_->self, pc, static_cast<int32_t>(s.kind), s.transport, s.state,
+      const int status = table_.step(table_.self, pc, static_cast<int32_t>(s.kind), s.transport, s.state,
                                        s.sctp_only ? 1 : 0, events, kMaxPluginEvents, &n, &out, msg, sizeof msg);
       const std::string where = "step " + std::to_string(i) + " (" + describe_step(s) + "): ";
       if (status == CONNSTATE_UNSUPPORTED) {
-        plugin_->destroy(plugin_->self, pc);
+        table_.destroy(table_.self, pc);
         return fail(o, RunStatus::Unsupported, where + message(msg));
       }
       std::string problem;
@@ -291,12 +279,12 @@ class PluginRunner final : public SequenceRunner {
       for (std::size_t k = 0; k < n && problem.empty(); ++k) problem = convert(events[k], step);
       if (problem.empty()) problem = convert(out, step);
       if (!problem.empty()) {
-        plugin_->destroy(plugin_->self, pc);
+        table_.destroy(table_.self, pc);
         return fail(o, RunStatus::Error, where + problem);
       }
       o.steps.push_back(std::move(step));
     }
-    plugin_->destroy(plugin_->self, pc);
+    table_.destroy(table_.self, pc);
     return o;
   }
 
@@ -306,10 +294,7 @@ class PluginRunner final : public SequenceRunner {
     o.message = std::move(message);
     return o;
   }
-  static std::string message(const char* buf) {
-    std::string m(buf, strnlen(buf, kMessageSize));
-    return m.empty() ? "(no message)" : m;
-  }
+  static std::string message(const char* buf) { return harness::plugin_message(buf, kMessageSize); }
   static std::string convert(const connstate_event& e, ObservedStep& step) {
     static constexpr std::array<int, 4> kStates = {7, 5, 7, 6};
     if (e.type < 0 || e.type > 3) return "unknown event type " + std::to_string(e.type);
@@ -333,8 +318,8 @@ class PluginRunner final : public SequenceRunner {
   }
 
   std::string sut_;
-  void* handle_ = nullptr;
-  const connstate_plugin* plugin_ = nullptr;
+  harness::PluginLibrary plugin_;
+  const connstate_plugin& table_;
 };
 
 // Any other stack: harness::make_stack, one persistent instance (an exec: adapter stays up;

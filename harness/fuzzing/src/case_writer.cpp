@@ -1,5 +1,5 @@
 // case_writer.cpp — see case_writer.h.
-#include "case_writer.h"
+#include "connstate/fuzzing/case_writer.h"
 
 #include "connstate/harness/json_input.h"
 

@@ -1,12 +1,12 @@
 // The fuzzing support: the byte grammar (decode/encode), the comparison and its signatures, the
 // minimizer, and the case writer (its files load, with no expected values to disagree).
-#include "case_writer.h"
+#include "connstate/fuzzing/case_writer.h"
 
-#define BOOST_TEST_MODULE fuzz_support
+#define BOOST_TEST_MODULE fuzzing
 #include <boost/test/unit_test.hpp>
 
 #include "connstate/harness/cases.h"
-#include "differential.h"
+#include "connstate/fuzzing/differential.h"
 
 using namespace connstate;
 using namespace connstate::fuzz;

@@ -21,7 +21,7 @@
 
 #include "connstate/harness/cases.h"
 #include "connstate/harness/stack.h"
-#include "sequence_decoder.h"
+#include "connstate/fuzzing/sequence_decoder.h"
 
 namespace connstate::fuzz {
 

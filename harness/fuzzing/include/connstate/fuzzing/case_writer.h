@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "differential.h"
+#include "connstate/fuzzing/differential.h"
 
 namespace connstate::fuzz {
 
