@@ -42,7 +42,7 @@ var scenarios = []string{"connect", "close", "remote-close", "ice-restart", "pat
 	"never-connects", "bundle-balanced", "restart-after-failed", "candidate-after-failed", "close-while-checking",
 	"dtls-failure"}
 
-// The issue-15 scenarios pion 3.1.56 cannot run, and why (docs/recorders.md says the same).
+// The later scenarios pion 3.1.56 cannot run, and why (docs/recorders.md says the same).
 var cannotRun = map[string]string{
 	"quick-transitions": "pion's ICE transport never reaches 'completed' (pion/ice v2 goes checking -> connected " +
 		"and stays there), so there is no connected -> completed step to record",
