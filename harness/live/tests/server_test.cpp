@@ -10,7 +10,6 @@
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <future>
-#include <regex>
 
 #include "live_test_util.h"
 
@@ -37,6 +36,20 @@ Response http_get(const std::string& port, const std::string& target) {
   http::response<http::string_body> res;
   http::read(stream, buf, res);
   return {static_cast<int>(res.result_int()), res.body(), std::string(res["Content-Security-Policy"])};
+}
+
+// Whether some line of `log` starts with `start` and contains `text` (no std::regex: GCC 12's
+// -Wmaybe-uninitialized false positive inside <regex> breaks the asan preset's -Werror build).
+bool has_line(const std::string& log, std::string_view start, std::string_view text) {
+  std::size_t pos = 0;
+  while (pos < log.size()) {
+    std::size_t end = log.find('\n', pos);
+    if (end == std::string::npos) end = log.size();
+    const std::string_view line(log.data() + pos, end - pos);
+    if (line.starts_with(start) && line.find(text) != std::string_view::npos) return true;
+    pos = end + 1;
+  }
+  return false;
 }
 
 std::vector<std::string> bundled_traces() {
@@ -75,9 +88,14 @@ std::string reason(const json::object& fault_result) {
 BOOST_AUTO_TEST_CASE(url_line_token_and_origin) {
   TempDir dir;
   LiveServerProcess server(dir, "");
-  BOOST_TEST(std::regex_match(server.first_line(),
-                              std::regex(R"(connstate live: http://127\.0\.0\.1:[0-9]+/\?token=[0-9a-f]{32})")),
-             server.first_line());
+  {  // "connstate live: http://127.0.0.1:PORT/?token=<32 hex digits>"
+    const std::string line = server.first_line(), head = "connstate live: http://127.0.0.1:";
+    const std::size_t slash = line.find("/?token=", head.size());
+    const bool ok = line.starts_with(head) && slash != std::string::npos && slash > head.size() &&
+                    line.find_first_not_of("0123456789", head.size()) == slash && line.size() == slash + 8 + 32 &&
+                    line.find_first_not_of("0123456789abcdef", slash + 8) == std::string::npos;
+    BOOST_TEST(ok, line);
+  }
   const std::string port = server.port(), token = server.token();
   BOOST_TEST(http_get(port, "/probe.js").status == 401);
   BOOST_TEST(http_get(port, "/probe.js?token=0123456789abcdef0123456789abcdef").status == 403);
@@ -171,8 +189,8 @@ BOOST_AUTO_TEST_CASE(misbehaving_clients_are_disconnected_with_a_reason) {
   BOOST_TEST(cmp.at("equal").to_number<std::size_t>() == traces.size(), json::serialize(cmp));
   BOOST_TEST(cmp.at("findings_compared").to_number<std::size_t>() > 0u);
   const std::string log = server.output();
-  BOOST_TEST(std::regex_search(log, std::regex(R"(\[s[0-9]+\] disconnected: not reading: more than 262144 bytes waiting)")));
-  BOOST_TEST(std::regex_search(log, std::regex(R"(\[viewer [^\]]+\] disconnected: not reading)")));
+  BOOST_TEST(has_line(log, "[s", "] disconnected: not reading: more than 262144 bytes waiting"));
+  BOOST_TEST(has_line(log, "[viewer ", "] disconnected: not reading"));
   BOOST_TEST(server.stop() == 1);  // sessions had failing verdicts (the bundled traces have findings)
 }
 
