@@ -22,16 +22,14 @@ fail=0
 record() {  # scenario, file, extra options
   local scenario=$1 file=$2
   shift 2
-  # A private TMPDIR: the browser profile lives under it, so its processes can be found afterwards.
-  local tmp="$out/tmp-$scenario"
-  mkdir -p "$tmp"
+  local tag="connstate-record-test-internals-$scenario-$$-$RANDOM"
   echo "== recording a webrtc-internals dump of $scenario -> $file"
-  if ! TMPDIR="$tmp" "$here/record" chromium-internals "$scenario" -o "$out/$file" --trace "$out/$scenario.page.jsonl" "$@" \
-       2> "$out/$scenario.log"; then
+  if ! CONNSTATE_RECORD_TAG=$tag "$here/record" chromium-internals "$scenario" -o "$out/$file" \
+       --trace "$out/$scenario.page.jsonl" "$@" 2> "$out/$scenario.log"; then
     echo "FAIL: $scenario did not reach its goal or the dump was not saved"; cat "$out/$scenario.log"; fail=1; return
   fi
-  if pgrep -f -- "$tmp" >/dev/null; then
-    echo "FAIL: a browser process of the $scenario recording is still running"; fail=1
+  if ! "$here/leftover-processes" "$tag"; then
+    echo "FAIL: the $scenario recording left browser processes behind"; fail=1
   fi
   if ! "$connstate" import webrtc-internals "$out/$file" -o "$out/$scenario.imported.jsonl" 2> "$out/$scenario.import.log"; then
     echo "FAIL: the $scenario dump does not import"; cat "$out/$scenario.import.log"; fail=1; return

@@ -2,9 +2,8 @@
 # record_test.sh — CTest integration test of the Firefox recorder (record_firefox): records the given
 # scenarios with tools/record/record firefox (its own network and PID namespaces, loopback only),
 # checks each trace with check-trace (tools/record/record_test.sh: every scenario must reach its goal
-# and its trace read without input problems) and that each holds both pcs' transport and pc events, then
-# checks that nothing of the recording is left: every process it started carries a tag in its
-# environment, and any such process still alive afterwards fails the test (and is killed by its pid).
+# and its trace read without input problems, and nothing of the recording may be left running) and that
+# each holds both pcs' transport and pc events.
 # Skips (exit 77) when firefox-esr or node is missing, except under CI=true, where that fails.
 # Usage: record_test.sh CONNSTATE OUT_DIR SCENARIO...
 set -uo pipefail
@@ -21,8 +20,7 @@ if [[ -n $missing ]]; then
 fi
 
 rm -rf "$out/firefox"
-tag="connstate-record-test-firefox-$$-$RANDOM"
-CONNSTATE_BUILD_DIR="$(dirname "$(dirname "$connstate")")" CONNSTATE_RECORD_TAG=$tag \
+CONNSTATE_BUILD_DIR="$(dirname "$(dirname "$connstate")")" \
   bash "$here/../record_test.sh" firefox "$connstate" "$out" "$@"
 rc=$?
 
@@ -55,18 +53,4 @@ PY
   then rc=1; else echo "ok: $trace holds the header and both pcs' transport and pc events"; fi
 done
 
-left=()
-for environ in /proc/[0-9]*/environ; do
-  pid=${environ#/proc/}; pid=${pid%/environ}
-  [[ $pid == "$$" ]] && continue
-  if { tr '\0' '\n' < "$environ"; } 2>/dev/null | grep -qx "CONNSTATE_RECORD_TAG=$tag"; then left+=("$pid"); fi
-done
-if [[ ${#left[@]} -gt 0 ]]; then
-  echo "FAIL: the recording left processes behind: ${left[*]}"
-  ps -o pid,args -p "${left[@]}" || true
-  kill -KILL "${left[@]}" 2>/dev/null || true
-  rc=1
-else
-  echo "no process of the recording is left"
-fi
 exit $rc
