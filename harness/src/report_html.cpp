@@ -129,9 +129,9 @@ class HtmlReport final : public ResultSink {
   std::string case_html(const CaseResult& r) const {
     const Citation cite = citation_of(r);
     std::string o = "<details class=\"case\" id=\"case-" + html_escape(r.c->id) + "\" data-verdict=\"" +
-                    verdict_cell_class(r.verdict) + "\" data-section=\"" + html_escape(group_of(*r.c)) +
+                    verdict_css_class(r.verdict) + "\" data-section=\"" + html_escape(group_of(*r.c)) +
                     "\" data-unexpected=\"" + (r.unexpected ? "true" : "false") + "\"><summary><span class=\"badge " +
-                    verdict_cell_class(r.verdict) + "\">" + std::string(to_string(r.verdict)) + "</span> " +
+                    verdict_css_class(r.verdict) + "\">" + std::string(to_string(r.verdict)) + "</span> " +
                     (r.unexpected_pass ? "<span class=\"unexpected\">unexpected pass: update the expectations</span> "
                      : r.unexpected   ? "<span class=\"unexpected\">unexpected</span> "
                                       : "") +
@@ -175,7 +175,7 @@ class HtmlReport final : public ResultSink {
     o += "</table></section>\n";
     o += "<section id=\"summary\"><h2>Summary</h2><table class=\"summary\"><tr><th>verdict</th><th>cases</th></tr>";
     for (Verdict v : kVerdicts)
-      o += "<tr class=\"" + verdict_cell_class(v) + "\"><td>" + std::string(to_string(v)) + "</td><td class=\"num\">" +
+      o += "<tr class=\"" + verdict_css_class(v) + "\"><td>" + std::string(to_string(v)) + "</td><td class=\"num\">" +
            std::to_string(s.count(v)) + "</td></tr>";
     o += "<tr><th>total</th><td class=\"num\" id=\"total\">" + std::to_string(s.total) + "</td></tr>";
     o += "<tr><th>unexpected</th><td class=\"num\" id=\"unexpected\">" + std::to_string(s.unexpected) + "</td></tr>";
@@ -194,7 +194,7 @@ class HtmlReport final : public ResultSink {
     for (const auto& g : tally_.groups()) {
       o += "<tr><td><a href=\"#sec-" + html_escape(g.key) + "\">" + html_escape(g.title) + "</a></td>";
       for (std::size_t i = 0; i < 6; ++i)
-        o += "<td class=\"num " + std::string(g.counts[i] ? verdict_cell_class(kVerdicts[i]) : "") + "\">" +
+        o += "<td class=\"num " + std::string(g.counts[i] ? verdict_css_class(kVerdicts[i]) : "") + "\">" +
              std::to_string(g.counts[i]) + "</td>";
       o += "</tr>";
     }
@@ -204,7 +204,7 @@ class HtmlReport final : public ResultSink {
     o += "<form id=\"filter\" hidden><label>verdict <select id=\"f-verdict\"><option value=\"\">any</option>"
          "<option value=\"unexpected\">unexpected</option>";
     for (Verdict v : kVerdicts)
-      o += "<option value=\"" + verdict_cell_class(v) + "\">" + std::string(to_string(v)) + "</option>";
+      o += "<option value=\"" + verdict_css_class(v) + "\">" + std::string(to_string(v)) + "</option>";
     o += "</select></label><label>section <select id=\"f-section\"><option value=\"\">any</option>";
     for (const auto& g : tally_.groups())
       o += "<option value=\"" + html_escape(g.key) + "\">" + html_escape(g.title) + "</option>";

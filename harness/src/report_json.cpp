@@ -269,64 +269,81 @@ void append_summary_json(std::string& out, const RunSummary& s) {
   out += '}';
 }
 
+IncrementalJsonFile::IncrementalJsonFile(std::string path) : path_(std::move(path)) {
+  file_ = std::fopen(path_.c_str(), "w+b");
+  if (!file_) throw std::runtime_error("cannot write " + path_);
+}
+
+IncrementalJsonFile::~IncrementalJsonFile() {
+  if (file_) std::fclose(file_);
+}
+
+void IncrementalJsonFile::write(const std::string& s) {
+  if (std::fwrite(s.data(), 1, s.size(), file_) != s.size()) throw std::runtime_error("cannot write " + path_);
+}
+
+void IncrementalJsonFile::begin(const std::string& head) {
+  write(head);
+  flush();
+}
+
+std::string& IncrementalJsonFile::next_record() {
+  if (!first_) buffer_ += ",\n";
+  first_ = false;
+  return buffer_;
+}
+
+void IncrementalJsonFile::flush() {
+  write(buffer_);
+  buffer_.clear();
+  // The trailer is written, then overwritten by whatever comes next.
+  const long pos = std::ftell(file_);
+  write("\n],\"complete\":false}\n");
+  std::fflush(file_);
+  std::fseek(file_, pos, SEEK_SET);
+}
+
+void IncrementalJsonFile::flush_if_large() {
+  if (buffer_.size() > (1u << 20)) flush();
+}
+
+void IncrementalJsonFile::finish(const std::string& tail) {
+  write(buffer_);
+  buffer_.clear();
+  write(tail);
+  std::fflush(file_);
+  // A final document shorter than an earlier trailer must not keep its tail.
+  if (ftruncate(fileno(file_), std::ftell(file_)) != 0) throw std::runtime_error("cannot write " + path_);
+  std::fclose(file_);
+  file_ = nullptr;
+}
+
 namespace {
 
 class JsonReport final : public ResultSink {
  public:
-  explicit JsonReport(const std::string& path) : path_(path) {
-    f_ = std::fopen(path.c_str(), "w+b");
-    if (!f_) throw std::runtime_error("cannot write " + path);
-  }
-  ~JsonReport() override {
-    if (f_) std::fclose(f_);
-  }
+  explicit JsonReport(const std::string& path) : file_(path) {}
   void begin(const RunHeader& h) override {
     std::string out = "{\"format\":\"connstate-results\",\"version\":1,\"header\":";
     append_header_json(out, h);
     out += ",\"results\":[\n";
-    write(out);
-    flush_with_trailer();
+    file_.begin(out);
   }
   void add(const CaseResult& r) override {
-    if (!first_) buffer_ += ",\n";
-    first_ = false;
-    append_result_json(buffer_, r);
-    if (buffer_.size() > (1u << 20)) flush_with_trailer();
+    append_result_json(file_.next_record(), r);
+    file_.flush_if_large();
   }
   void end(const RunHeader&, const RunSummary& s) override {
-    write(buffer_);
-    buffer_.clear();
     std::string out = "\n],\"complete\":";
     out += s.interrupted ? "false" : "true";
     out += ",\"summary\":";
     append_summary_json(out, s);
     out += "}\n";
-    write(out);
-    std::fflush(f_);
-    // A final document shorter than an earlier trailer must not keep its tail.
-    if (ftruncate(fileno(f_), std::ftell(f_)) != 0) throw std::runtime_error("cannot write " + path_);
-    std::fclose(f_);
-    f_ = nullptr;
+    file_.finish(out);
   }
 
  private:
-  void write(const std::string& s) {
-    if (std::fwrite(s.data(), 1, s.size(), f_) != s.size()) throw std::runtime_error("cannot write " + path_);
-  }
-  // Appends the pending records, then a trailer that closes the document, then moves
-  // back before the trailer so the next records overwrite it.
-  void flush_with_trailer() {
-    write(buffer_);
-    buffer_.clear();
-    const long pos = std::ftell(f_);
-    write("\n],\"complete\":false}\n");
-    std::fflush(f_);
-    std::fseek(f_, pos, SEEK_SET);
-  }
-  std::string path_;
-  std::FILE* f_ = nullptr;
-  std::string buffer_;
-  bool first_ = true;
+  IncrementalJsonFile file_;
 };
 
 }  // namespace

@@ -117,6 +117,18 @@ std::vector<std::string> decided_by_lines(const CaseResult& r) {
 }
 
 
+std::string verdict_css_class(Verdict v) {
+  switch (v) {
+    case Verdict::Pass: return "pass";
+    case Verdict::NonStrict: return "nonstrict";
+    case Verdict::Informational: return "info";
+    case Verdict::Fail: return "fail";
+    case Verdict::Error: return "error";
+    case Verdict::Unsupported: return "unsupported";
+  }
+  return "";
+}
+
 namespace internal {
 
 namespace {
@@ -246,17 +258,6 @@ std::string dir_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-std::string verdict_cell_class(Verdict v) {
-  switch (v) {
-    case Verdict::Pass: return "pass";
-    case Verdict::NonStrict: return "nonstrict";
-    case Verdict::Informational: return "info";
-    case Verdict::Fail: return "fail";
-    case Verdict::Error: return "error";
-    case Verdict::Unsupported: return "unsupported";
-  }
-  return "";
-}
 
 
 std::string group_of(const Case& c) {

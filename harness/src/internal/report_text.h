@@ -32,8 +32,6 @@ std::string update_command(const RunHeader& h);
 std::string unexpected_pass_text(const CaseResult& r);
 // "key (fail) — reason"
 std::string expectation_text(const Expectation& e);
-// CSS class of a verdict in the HTML report: pass, nonstrict, info, fail, error, unsupported.
-std::string verdict_cell_class(Verdict v);
 std::string dir_of(const std::string& path);
 
 // Whether a report shows a result's details: generated cases that pass are only counted.

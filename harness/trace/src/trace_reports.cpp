@@ -152,17 +152,6 @@ void write_file(const std::string& path, const std::string& content) {
   if (std::fclose(f) != 0 || !ok) throw std::runtime_error("cannot write " + path);
 }
 
-std::string verdict_class(Verdict v) {
-  switch (v) {
-    case Verdict::Pass: return "pass";
-    case Verdict::NonStrict: return "nonstrict";
-    case Verdict::Informational: return "info";
-    case Verdict::Fail: return "fail";
-    case Verdict::Error: return "error";
-    case Verdict::Unsupported: return "unsupported";
-  }
-  return "";
-}
 
 }  // namespace
 
@@ -400,26 +389,17 @@ namespace {
 
 class JsonReport final : public TraceSink {
  public:
-  explicit JsonReport(std::string path) : path_(std::move(path)) {
-    f_ = std::fopen(path_.c_str(), "w+b");
-    if (!f_) throw std::runtime_error("cannot write " + path_);
-  }
-  ~JsonReport() override {
-    if (f_) std::fclose(f_);
-  }
+  explicit JsonReport(std::string path) : file_(std::move(path)) {}
   void begin(const TraceRunHeader& h) override {
     profile_ = h.run.profile;
     std::string out = "{\"format\":\"connstate-trace-results\",\"version\":1,\"header\":";
     harness::append_header_json(out, h.run);
     out += ",\"reorder_window_ms\":" + internal::number_text(h.reorder_window_ms) + ",\"results\":[\n";
-    write(out);
-    flush_with_trailer();
+    file_.begin(out);
   }
   void add(const TraceResult& t) override {
     for (const PcResult& r : t.pcs) {
-      if (!first_) buffer_ += ",\n";
-      first_ = false;
-      append_pc_result_json(buffer_, t, r, profile_);
+      append_pc_result_json(file_.next_record(), t, r, profile_);
     }
     // The per-trace verdicts, written after the results.
     traces_ += traces_.empty() ? "" : ",\n";
@@ -434,39 +414,20 @@ class JsonReport final : public TraceSink {
     traces_ += ",\"lines\":" + std::to_string(t.lines) + ",\"events\":" + std::to_string(t.events) +
                ",\"pcs\":" + std::to_string(t.pcs.size()) + ",\"problems_total\":" +
                std::to_string(t.problems_total) + ",\"seconds\":" + internal::number_text(t.seconds) + "}";
-    flush_with_trailer();
+    file_.flush();
   }
   void end(const TraceRunHeader&, const harness::RunSummary& s) override {
-    write(buffer_);
-    buffer_.clear();
     std::string out = "\n],\"traces\":[\n" + traces_ + "\n],\"complete\":";
     out += s.interrupted ? "false" : "true";
     out += ",\"summary\":";
     harness::append_summary_json(out, s);
     out += "}\n";
-    write(out);
-    std::fflush(f_);
-    if (ftruncate(fileno(f_), std::ftell(f_)) != 0) throw std::runtime_error("cannot write " + path_);
-    std::fclose(f_);
-    f_ = nullptr;
+    file_.finish(out);
   }
 
  private:
-  void write(const std::string& s) {
-    if (std::fwrite(s.data(), 1, s.size(), f_) != s.size()) throw std::runtime_error("cannot write " + path_);
-  }
-  void flush_with_trailer() {
-    write(buffer_);
-    buffer_.clear();
-    const long pos = std::ftell(f_);
-    write("\n],\"complete\":false}\n");
-    std::fflush(f_);
-    std::fseek(f_, pos, SEEK_SET);
-  }
-  std::string path_, profile_;
-  std::FILE* f_ = nullptr;
-  std::string buffer_, traces_;
-  bool first_ = true;
+  harness::IncrementalJsonFile file_;
+  std::string profile_, traces_;
 };
 
 // What the text reports keep of each trace.
@@ -514,7 +475,7 @@ class Collector : public TraceSink {
     std::string o = "<table class=\"findings\"><tr><th>t_ms</th><th>line</th><th>kind</th><th>event</th><th>expected</th>"
                     "<th>observed</th><th>rule</th><th>details</th></tr>";
     for (const Finding& f : r.findings) {
-      o += "<tr class=\"" + verdict_class(f.severity) + "\"><td class=\"num\">" + internal::number_text(f.t_ms) +
+      o += "<tr class=\"" + harness::verdict_css_class(f.severity) + "\"><td class=\"num\">" + internal::number_text(f.t_ms) +
            "</td><td class=\"num\">" + std::to_string(f.line) + "</td><td>" + std::string(to_string(f.kind)) +
            "</td><td>" + html_escape(f.target + " " + f.event) + "</td><td>" +
            html_escape(f.expected.empty() ? "no event" : f.expected) + "</td><td>" +
@@ -652,7 +613,7 @@ class HtmlReport final : public Collector {
     o += "</table></section>\n<section id=\"summary\"><h2>Summary</h2><table class=\"summary\"><tr><th>verdict</th>"
          "<th>peer connections</th></tr>";
     for (Verdict v : kVerdicts)
-      o += "<tr class=\"" + verdict_class(v) + "\"><td>" + std::string(harness::to_string(v)) +
+      o += "<tr class=\"" + harness::verdict_css_class(v) + "\"><td>" + std::string(harness::to_string(v)) +
            "</td><td class=\"num\">" + std::to_string(s.count(v)) + "</td></tr>";
     o += "<tr><th>total</th><td class=\"num\" id=\"total\">" + std::to_string(s.total) + "</td></tr>";
     o += "<tr><th>unexpected</th><td class=\"num\" id=\"unexpected\">" + std::to_string(s.unexpected) +
@@ -665,12 +626,12 @@ class HtmlReport final : public Collector {
     o += " &nbsp;▼ finding (red fail, amber non-strict, blue informational), dashed line: close()</p>\n";
     o += "<section id=\"traces\"><h2>Traces</h2>\n";
     for (const auto& k : kept_) {
-      o += "<h3 id=\"trace-" + html_escape(k.id) + "\"><span class=\"badge " + verdict_class(k.verdict) + "\">" +
+      o += "<h3 id=\"trace-" + html_escape(k.id) + "\"><span class=\"badge " + harness::verdict_css_class(k.verdict) + "\">" +
            std::string(harness::to_string(k.verdict)) + "</span> <code>" + html_escape(k.id) + "</code></h3>\n<p>" +
            html_escape(k.line) + "</p>\n";
       for (const auto& p : k.pcs) {
         o += "<details class=\"pc\" id=\"pc-" + html_escape(p.id) + "\"" + (p.verdict != Verdict::Pass ? " open" : "") +
-             "><summary><span class=\"badge " + verdict_class(p.verdict) + "\">" +
+             "><summary><span class=\"badge " + harness::verdict_css_class(p.verdict) + "\">" +
              std::string(harness::to_string(p.verdict)) + "</span> " +
              (p.unexpected ? "<span class=\"unexpected\">unexpected</span> " : "") + "pc <code>" +
              html_escape(p.pc) + "</code> — " + html_escape(p.message) + "</summary>\n<div class=\"tl\">" + p.svg +
