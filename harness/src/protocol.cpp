@@ -17,8 +17,22 @@ std::string hello_request(std::int64_t id) {
 }
 
 std::string evaluate_request(std::int64_t id, const Case& c) {
-  std::string out = "{\"op\":\"evaluate\",\"id\":" + std::to_string(id) + ",\"closed\":" + (c.closed ? "true" : "false") +
-                    ",\"transports\":[";
+  std::string out = "{\"op\":\"evaluate\",\"id\":" + std::to_string(id) + ',';
+  append_snapshot_fields(out, c);
+  out += "}\n";
+  return out;
+}
+
+void append_snapshot_json(std::string& out, const Case& c) {
+  out += '{';
+  append_snapshot_fields(out, c);
+  out += '}';
+}
+
+void append_snapshot_fields(std::string& out, const Case& c) {
+  out += "\"closed\":";
+  out += c.closed ? "true" : "false";
+  out += ",\"transports\":[";
   for (std::size_t i = 0; i < c.transports.size(); ++i) {
     if (i) out += ',';
     out += "{\"ice\":\"";
@@ -29,8 +43,7 @@ std::string evaluate_request(std::int64_t id, const Case& c) {
     if (c.transports[i].sctp_only) out += ",\"sctp_only\":true";
     out += '}';
   }
-  out += "]}\n";
-  return out;
+  out += "]";
 }
 
 std::string reset_request(std::int64_t id, const ModelOptions& o) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "connstate/harness/json_input.h"
+#include "connstate/harness/protocol.h"
 #include "connstate/harness/reports.h"
 #include "connstate/harness/spec_links.h"
 #include "connstate/harness/why.h"
@@ -60,20 +61,7 @@ void append_outcome(std::string& out, const Case& c, const ExpectedOutcome& o) {
 
 void append_input(std::string& out, const Case& c) {
   if (c.kind == CaseKind::Snapshot) {
-    out += "{\"closed\":";
-    out += c.closed ? "true" : "false";
-    out += ",\"transports\":[";
-    for (std::size_t i = 0; i < c.transports.size(); ++i) {
-      if (i) out += ',';
-      out += "{\"ice\":\"";
-      out += to_string(c.transports[i].ice);
-      out += "\",\"dtls\":\"";
-      out += to_string(c.transports[i].dtls);
-      out += '"';
-      if (c.transports[i].sctp_only) out += ",\"sctp_only\":true";
-      out += '}';
-    }
-    out += "]}";
+    protocol::append_snapshot_json(out, c);
   } else {
     out += "{\"steps\":[";
     for (std::size_t i = 0; i < c.steps.size(); ++i) {

@@ -65,20 +65,19 @@ void prepare(CaseResult& r, const Case& c, Profile profile) {
   r.alternatives = acceptable_alternatives(c, profile, r.expected);
 }
 
+// An answer that declined the case or broke the protocol decides the verdict by itself.
+bool judged_without_answer(CaseResult& r, AnswerStatus status, const std::string& message, const std::string& evidence) {
+  if (status == AnswerStatus::Ok) return false;
+  r.verdict = status == AnswerStatus::Unsupported ? Verdict::Unsupported : Verdict::Error;
+  r.message = message;
+  if (status == AnswerStatus::Error) r.evidence = evidence;
+  return true;
+}
+
 }  // namespace
 
 void judge_snapshot(CaseResult& r, const SnapshotAnswer& a) {
-  if (a.status == AnswerStatus::Unsupported) {
-    r.verdict = Verdict::Unsupported;
-    r.message = a.message;
-    return;
-  }
-  if (a.status == AnswerStatus::Error) {
-    r.verdict = Verdict::Error;
-    r.message = a.message;
-    r.evidence = a.evidence;
-    return;
-  }
+  if (judged_without_answer(r, a.status, a.message, a.evidence)) return;
   r.observed_snapshot = a.states;
   if (a.states == r.expected.snapshot) {
     r.verdict = Verdict::Pass;
@@ -103,17 +102,7 @@ void judge_snapshot(CaseResult& r, const SnapshotAnswer& a) {
 
 void judge_sequence(CaseResult& r, const SequenceAnswer& a) {
   r.observed_steps = a.steps;
-  if (a.status == AnswerStatus::Unsupported) {
-    r.verdict = Verdict::Unsupported;
-    r.message = a.message;
-    return;
-  }
-  if (a.status == AnswerStatus::Error) {
-    r.verdict = Verdict::Error;
-    r.message = a.message;
-    r.evidence = a.evidence;
-    return;
-  }
+  if (judged_without_answer(r, a.status, a.message, a.evidence)) return;
   const auto& want = r.expected.steps;
   for (std::size_t i = 0; i < want.size(); ++i) {
     if (i >= a.steps.size() || !(a.steps[i] == want[i])) {

@@ -30,6 +30,10 @@ struct ProtocolError : std::runtime_error {
 
 std::string hello_request(std::int64_t id);
 std::string evaluate_request(std::int64_t id, const Case& c);
+// `{"closed":…,"transports":[{"ice":…,"dtls":…[,"sctp_only":true]}…]}`: a snapshot as evaluate sends it and
+// as the results file records it.
+void append_snapshot_json(std::string& out, const Case& c);
+void append_snapshot_fields(std::string& out, const Case& c);  // the same without the braces
 std::string reset_request(std::int64_t id, const ModelOptions& options);
 std::string step_request(std::int64_t id, const SequenceStep& s);
 std::string bye_request(std::int64_t id);
