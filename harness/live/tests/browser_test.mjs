@@ -17,6 +17,7 @@ import http from 'node:http';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { writeProfile } from '../../../tools/record/firefox/profile.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
@@ -117,20 +118,7 @@ async function chromium() {
 
 function firefox(url) {
   const profile = fs.mkdtempSync(path.join(out, 'firefox-profile-'));
-  const prefs = {
-    'media.peerconnection.ice.loopback': true,                // else only a TCP candidate
-    'media.peerconnection.ice.obfuscate_host_addresses': false, // else .local names that never resolve
-    'privacy.reduceTimerPrecision': false,
-    'app.update.enabled': false, 'app.update.auto': false, 'toolkit.telemetry.enabled': false,
-    'datareporting.healthreport.uploadEnabled': false, 'datareporting.policy.dataSubmissionEnabled': false,
-    'browser.safebrowsing.malware.enabled': false, 'browser.safebrowsing.phishing.enabled': false,
-    'browser.safebrowsing.downloads.enabled': false, 'browser.shell.checkDefaultBrowser': false,
-    'browser.startup.homepage_override.mstone': 'ignore', 'datareporting.policy.firstRunURL': '',
-    'network.captive-portal-service.enabled': false, 'network.connectivity-service.enabled': false,
-    'extensions.update.enabled': false, 'browser.aboutwelcome.enabled': false,
-  };
-  fs.writeFileSync(path.join(profile, 'user.js'),
-    Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`).join('\n') + '\n');
+  writeProfile(profile);
   return start('/usr/bin/firefox-esr', ['--headless', '--no-remote', '--profile', profile, url],
                { env: { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1' } });
 }

@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { Relay } from '../node/relay.mjs';
 import { SCENARIOS } from '../node/scenarios.mjs';
 import { createSignalling } from '../node/signalling.mjs';
+import { PREFS, writeProfile } from './profile.mjs';
 
 const FIREFOX = '/usr/bin/firefox-esr';
 const PAGE_READY_MS = 60000;      // Firefox's start-up with a fresh profile, on a loaded machine
@@ -169,18 +170,6 @@ const pageOrigin = `http://127.0.0.1:${server.address().port}`;
 // --- main --------------------------------------------------------------------------------------------
 const scenarioSpec = SCENARIOS[scenario];
 const bundlePolicy = scenarioSpec.bundlePolicy || 'max-bundle';
-const PREFS = {
-  'media.peerconnection.ice.loopback': true,                   // else only a TCP candidate, and ICE fails
-  'media.peerconnection.ice.obfuscate_host_addresses': false,  // else mDNS .local names that never resolve
-  'privacy.reduceTimerPrecision': false,                       // 10 µs timestamps instead of 1 ms
-  'app.update.enabled': false, 'app.update.auto': false, 'toolkit.telemetry.enabled': false,
-  'datareporting.healthreport.uploadEnabled': false, 'datareporting.policy.dataSubmissionEnabled': false,
-  'browser.safebrowsing.malware.enabled': false, 'browser.safebrowsing.phishing.enabled': false,
-  'browser.safebrowsing.downloads.enabled': false, 'browser.shell.checkDefaultBrowser': false,
-  'browser.startup.homepage_override.mstone': 'ignore', 'datareporting.policy.firstRunURL': '',
-  'network.captive-portal-service.enabled': false, 'network.connectivity-service.enabled': false,
-  'extensions.update.enabled': false, 'browser.aboutwelcome.enabled': false,
-};
 
 let goal = false, why = '', extra = {}, exitCode = 3;
 const recordDir = path.join(work, 'rec');
@@ -194,9 +183,7 @@ try {
   if (!liveUrl) throw Object.assign(new Error(`connstate live exited (${live.code})`), { exitCode: 4 });
   const probeUrl = liveUrl.replace('/?token=', '/probe.js?token=');
   const profile = path.join(work, 'profile');
-  fs.mkdirSync(profile);
-  fs.writeFileSync(path.join(profile, 'user.js'),
-    Object.entries(PREFS).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`).join('\n') + '\n');
+  writeProfile(profile);
   const pageUrl = `${pageOrigin}/page.html?probe=${encodeURIComponent(probeUrl)}&bundlePolicy=${bundlePolicy}`;
   firefox = start(FIREFOX, ['--headless', '--no-remote', '--profile', profile, pageUrl],
                   { env: { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1' } });

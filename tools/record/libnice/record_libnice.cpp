@@ -40,6 +40,9 @@
 #include <thread>
 #include <vector>
 
+#include "connstate/harness/json_input.h"
+#include "connstate/harness/version.h"
+
 #ifndef CONNSTATE_NICE_VERSION
 #define CONNSTATE_NICE_VERSION ""
 #endif
@@ -55,18 +58,9 @@ const Clock::time_point kStart = Clock::now();
 double now_ms() { return std::chrono::duration<double, std::milli>(Clock::now() - kStart).count(); }
 
 std::string json_str(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else o += c;
-  }
-  return o + "\"";
+  std::string quoted;
+  connstate::harness::append_json_string(quoted, s);
+  return quoted;
 }
 
 // --- the trace writer (GLib main thread only) ------------------------------------------------------
@@ -575,14 +569,6 @@ void run_scenario() {
   }
 }
 
-std::string iso_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 }  // namespace
 
@@ -628,7 +614,7 @@ int main(int argc, char** argv) {
   g_rec = &rec;
   writer.raw("{\"format\":\"connstate-trace\",\"version\":1,\"stack\":\"libnice\",\"stack_version\":" +
              json_str(CONNSTATE_NICE_VERSION) + ",\"scenario\":" + json_str(scenario) + ",\"recorded\":" +
-             json_str(iso_now()) +
+             json_str(connstate::harness::utc_now()) +
              ",\"pc_events\":false,\"recorder\":\"tools/record libnice (record-libnice)\",\"options\":{"
              "\"compatibility\":\"RFC5245\",\"nomination\":\"aggressive\",\"consent_freshness\":" +
              std::string(consent ? "true" : "false") +
