@@ -217,8 +217,11 @@ struct SlotRules {
   RuleId connection = RuleId::Pcs2025New;
 };
 
+// `own_presence`: the transports the stack's connectionState may be derived from at this step — those
+// before it for an added transport, which the spec does not re-derive on.
 void judge_values(Profile profile, const PeerConnectionModel& model, const ObservedStates& observed,
-                  const ObservedStates& reference, SlotRules& rules, int step, std::vector<Departure>& out) {
+                  const ObservedStates& reference, const Presence& own_presence, SlotRules& rules, int step,
+                  std::vector<Departure>& out) {
   const Presence presence = model.presence();
   RuleId ice_rule{}, pcs_rule{};
   const IceConnectionState fresh_ice = derive_ice_connection_state(profile, model.is_closed(), presence, &ice_rule);
@@ -235,7 +238,7 @@ void judge_values(Profile profile, const PeerConnectionModel& model, const Obser
                                   "iceConnectionState", observed.ice_connection_state, reference.ice_connection_state,
                                   rederived, step));
   }
-  if (connection_state_departs(profile, model.is_closed(), presence, observed, reference.connection_state)) {
+  if (connection_state_departs(profile, model.is_closed(), own_presence, observed, reference.connection_state)) {
     const bool rederived = fresh_pcs != model.connection_state() && observed.connection_state == text_of(fresh_pcs);
     out.push_back(value_departure(rederived ? "transport-set.no-rederive-on-change" : std::string(rule(rules.connection).id),
                                   "connectionState", observed.connection_state, reference.connection_state, rederived,
@@ -245,13 +248,16 @@ void judge_values(Profile profile, const PeerConnectionModel& model, const Obser
 
 // A removal where the stack's values already departed: "update the connection state" runs after the DTLS
 // close and again after the ICE close, so its connectionstatechange may come at either place, or twice.
-// Only what the stack's own values demand is checked: the last one carries the final value.
+// Only what the stack's own values demand is checked: an iceconnectionstatechange after the transport
+// events where its own iceConnectionState changed, and a last connectionstatechange carrying the final value.
 void judge_removal_by_own_values(const StepOutcomeText& observed, std::vector<std::string> expected,
                                  const ObservedStates& before, bool was_closed, int step, std::vector<Departure>& out) {
   auto is_pcs = [](const std::string& e) { return e.starts_with("pc connectionstatechange"); };
   std::vector<std::string> others, pcs;
   for (const auto& e : observed.events) (is_pcs(e) ? pcs : others).push_back(e);
-  std::erase_if(expected, is_pcs);
+  std::erase_if(expected, [](const std::string& e) { return e.starts_with("pc "); });
+  if (observed.states.ice_connection_state != before.ice_connection_state)
+    expected.push_back("pc iceconnectionstatechange " + shown(observed.states.ice_connection_state));
   judge_events(others, expected, StepKind::Remove, was_closed, step, out);
   const bool changed = observed.states.connection_state != before.connection_state && observed.states.connection_state;
   if (changed && pcs.empty())
@@ -274,6 +280,7 @@ std::vector<Departure> judge_sequence(Profile profile, const Case& c, const std:
   for (std::size_t i = 0; i < c.steps.size() && i < steps.size(); ++i) {
     const harness::SequenceStep& s = c.steps[i];
     const bool was_closed = model.is_closed();
+    const Presence presence_before = model.presence();
     const StepResult r = model.apply(s.step);
     if (!r.ok()) break;  // not a valid sequence: nothing to judge from here on
     std::vector<std::string> reference_events;
@@ -282,7 +289,8 @@ std::vector<Departure> judge_sequence(Profile profile, const Case& c, const std:
                                          std::string(to_string(model.ice_connection_state()))};
     const ObservedStates& observed_after = steps[i].states;
     const int step = static_cast<int>(i);
-    judge_values(profile, model, observed_after, reference_after, rules, step, out);
+    judge_values(profile, model, observed_after, reference_after,
+                 s.step.kind == StepKind::Add ? presence_before : model.presence(), rules, step, out);
     const bool values_agree = observed_before == reference_before && observed_after == reference_after;
     if (values_agree)
       judge_events(steps[i].events, reference_events, s.step.kind, was_closed, step, out);

@@ -161,3 +161,42 @@ BOOST_AUTO_TEST_CASE(a_file_that_is_not_results_is_bad_input_naming_it) {
   }
   std::filesystem::remove(path);
 }
+
+// A stack whose ICE aggregate ignores `checking` beside `new` (says new): that is one departure, the ICS
+// value. When a transport is removed, the stack's own iceConnectionState may change where the
+// reference's does not (and the other way round): its iceconnectionstatechange follows its own values and
+// is no transport-set departure.
+BOOST_AUTO_TEST_CASE(removal_events_follow_the_stacks_own_ice_state) {
+  const Case c = sequence({Step::add(0), Step::add(1), Step::ice(0, I::Checking), Step::remove(1)});
+  std::vector<StepOutcomeText> answer = reference_steps(c, Profile::Rec2025);
+  // ice t0 checking: the stack keeps new/new and fires only the transport event.
+  answer[2].states = {std::string("new"), std::string("new")};
+  answer[2].events = {"ice:t0 statechange checking"};
+  // remove t1: {checking} alone, now the stack says checking/connecting and fires both.
+  answer[3].events = {"dtls:t1 statechange closed", "ice:t1 statechange closed", "pc iceconnectionstatechange checking",
+                      "pc connectionstatechange connecting"};
+  const auto ds = findings::judge_sequence(Profile::Rec2025, c, answer);
+  BOOST_TEST(has(ds, "ics.checking", "value"));
+  for (const auto& d : ds) BOOST_TEST(d.requirement != "transport-set.removal", d.shape);
+  // The same removal without the stack's own iceconnectionstatechange is a missing event.
+  answer[3].events = {"dtls:t1 statechange closed", "ice:t1 statechange closed", "pc connectionstatechange connecting"};
+  BOOST_TEST(has(findings::judge_sequence(Profile::Rec2025, c, answer), "transport-set.removal", "missing-event"));
+}
+
+// Adding a transport re-derives nothing: a stack that keeps a connectionState consistent with its own
+// (wrong) iceConnectionState before the add keeps it after, and that is not a connectionState finding.
+BOOST_AUTO_TEST_CASE(kept_connection_state_after_add_is_judged_on_the_transports_before_it) {
+  const Case c = sequence({Step::add(0), Step::ice(0, I::Disconnected), Step::dtls(0, D::Connected), Step::add(1)});
+  std::vector<StepOutcomeText> answer = reference_steps(c, Profile::Rec2025);
+  // The stack reads a disconnected ICE transport as connected.
+  answer[1].states = {std::string("connecting"), std::string("connected")};
+  answer[1].events = {"ice:t0 statechange disconnected", "pc iceconnectionstatechange connected",
+                      "pc connectionstatechange connecting"};
+  answer[2].states = {std::string("connected"), std::string("connected")};
+  answer[2].events = {"dtls:t0 statechange connected", "pc connectionstatechange connected"};
+  answer[3].states = answer[2].states;
+  answer[3].events = {};
+  const auto ds = findings::judge_sequence(Profile::Rec2025, c, answer);
+  BOOST_TEST(has(ds, "ics.disconnected", "value"));
+  for (const auto& d : ds) BOOST_TEST(d.key != "connectionState", d.shape);
+}
