@@ -26,6 +26,8 @@ function(connstate_cc_library)
   target_compile_options(connstate_${ARG_NAME} PRIVATE ${CONNSTATE_WARNINGS})
 endfunction()
 
+set(CONNSTATE_TEST_TIMEOUT_FACTOR 1 CACHE STRING "multiplies every test's timeout (the asan preset sets 6)")
+
 function(connstate_cc_test)
   if(NOT CONNSTATE_BUILD_TESTING)
     return()
@@ -42,6 +44,8 @@ function(connstate_cc_test)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  # A sanitizer build runs the same work several times slower: its preset scales every limit.
+  math(EXPR ARG_TIMEOUT "${ARG_TIMEOUT} * ${CONNSTATE_TEST_TIMEOUT_FACTOR}")
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
                        SKIP_RETURN_CODE 77 ENVIRONMENT "${ARG_ENV}")
 endfunction()
