@@ -3,6 +3,7 @@
 // departure is named by the requirement it breaks.
 #define BOOST_TEST_MODULE findings
 #include <boost/test/unit_test.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -195,6 +196,30 @@ BOOST_AUTO_TEST_CASE(a_missing_event_does_not_hide_a_misorder_in_the_same_step) 
   const auto only_missing = findings::judge_sequence(Profile::Rec2025, c, steps);
   BOOST_TEST(has(only_missing, "transport-set.removal", "missing-event"));
   BOOST_TEST(!has(only_missing, "transport-set.removal", "misordered-events"));
+}
+
+BOOST_AUTO_TEST_CASE(a_removal_is_judged_by_the_stack_s_own_ice_value_once_it_departed) {
+  // werift's shape: t1 joining re-derives iceConnectionState (checking); removing t1 again re-derives it back
+  // to connected and fires iceconnectionstatechange for that. The one cause is the set-change re-derivation;
+  // the event at the removal follows the stack's own value and is no second finding.
+  const Case c = sequence({Step::add(0), Step::ice(0, I::Checking), Step::ice(0, I::Connected), Step::add(1),
+                           Step::remove(1)});
+  auto steps = reference_steps(c, Profile::Rec2025);
+  steps[3].states.ice_connection_state = "checking";
+  steps[3].events = {"pc iceconnectionstatechange checking"};
+  std::vector<std::string> removal;
+  for (const auto& e : steps[4].events) {
+    removal.push_back(e);
+    if (e == "ice:t1 statechange closed") removal.push_back("pc iceconnectionstatechange connected");
+  }
+  BOOST_TEST_REQUIRE(removal.size() == steps[4].events.size() + 1);
+  steps[4].events = removal;
+  const auto ds = findings::judge_sequence(Profile::Rec2025, c, steps);
+  BOOST_TEST(has(ds, "transport-set.no-rederive-on-change", "value"));
+  BOOST_TEST(!has(ds, "transport-set.removal", "extra-event"));
+  // Without that event the stack's own change goes unannounced: a missing event at the removal.
+  steps[4].events.erase(std::find(steps[4].events.begin(), steps[4].events.end(), "pc iceconnectionstatechange connected"));
+  BOOST_TEST(has(findings::judge_sequence(Profile::Rec2025, c, steps), "transport-set.removal", "missing-event"));
 }
 
 BOOST_AUTO_TEST_CASE(a_file_that_is_not_results_is_bad_input_naming_it) {
