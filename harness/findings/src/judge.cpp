@@ -255,37 +255,28 @@ void judge_values(Profile profile, const PeerConnectionModel& model, StepKind st
   // either as the value a fresh derivation gives, or, when its own derivation is wrong too, as a change
   // announced by its event on a step that only added a transport: then the value it derived is judged
   // against the rule a fresh derivation applies, a second cause that re-derivation alone would not explain.
-  auto set_change_rederived = [&](std::string_view event_type, const StateText& now, const StateText& before) {
-    return step_kind == StepKind::Add && now != before && fired_change(answer.events, event_type, now);
+  auto judge_aggregate = [&](std::string_view aggregate, std::string_view event_type, const StateText& now,
+                             const StateText& before, const StateText& expected, bool stale, const StateText& fresh,
+                             RuleId kept_rule, RuleId fresh_rule, bool departs_from_fresh) {
+    const bool derived_fresh = stale && now == fresh;
+    const bool announced =
+        stale && step_kind == StepKind::Add && now != before && fired_change(answer.events, event_type, now);
+    const bool rederived = derived_fresh || announced;
+    out.push_back(value_departure(rederived ? "transport-set.no-rederive-on-change" : std::string(rule(kept_rule).id),
+                                  aggregate, now, expected, rederived, step));
+    if (announced && !derived_fresh && departs_from_fresh)
+      out.push_back(value_departure(std::string(rule(fresh_rule).id), aggregate, now, fresh, false, step));
   };
-  if (observed.ice_connection_state != reference.ice_connection_state) {
-    const bool stale = fresh_ice != model.ice_connection_state();
-    const StateText fresh_text(std::string(to_string(fresh_ice)));
-    const bool derived_fresh = stale && observed.ice_connection_state == fresh_text;
-    const bool announced = stale && set_change_rederived("iceconnectionstatechange", observed.ice_connection_state,
-                                                         observed_before.ice_connection_state);
-    out.push_back(value_departure(derived_fresh || announced ? "transport-set.no-rederive-on-change"
-                                                             : std::string(rule(rules.ice).id),
-                                  "iceConnectionState", observed.ice_connection_state, reference.ice_connection_state,
-                                  derived_fresh || announced, step));
-    if (announced && !derived_fresh)
-      out.push_back(value_departure(std::string(rule(ice_rule).id), "iceConnectionState",
-                                    observed.ice_connection_state, fresh_text, false, step));
-  }
-  if (connection_state_departs(profile, model.is_closed(), presence, observed, reference.connection_state)) {
-    const bool stale = fresh_pcs != model.connection_state();
-    const bool derived_fresh = stale && observed.connection_state == text_of(fresh_pcs);
-    const bool announced = stale && set_change_rederived("connectionstatechange", observed.connection_state,
-                                                         observed_before.connection_state);
-    out.push_back(value_departure(derived_fresh || announced ? "transport-set.no-rederive-on-change"
-                                                             : std::string(rule(rules.connection).id),
-                                  "connectionState", observed.connection_state, reference.connection_state,
-                                  derived_fresh || announced, step));
-    if (announced && !derived_fresh &&
-        connection_state_departs(profile, model.is_closed(), presence, observed, text_of(fresh_pcs)))
-      out.push_back(value_departure(std::string(rule(pcs_rule).id), "connectionState", observed.connection_state,
-                                    text_of(fresh_pcs), false, step));
-  }
+  if (observed.ice_connection_state != reference.ice_connection_state)
+    judge_aggregate("iceConnectionState", "iceconnectionstatechange", observed.ice_connection_state,
+                    observed_before.ice_connection_state, reference.ice_connection_state,
+                    fresh_ice != model.ice_connection_state(), StateText(std::string(to_string(fresh_ice))), rules.ice,
+                    ice_rule, true);
+  if (connection_state_departs(profile, model.is_closed(), presence, observed, reference.connection_state))
+    judge_aggregate("connectionState", "connectionstatechange", observed.connection_state,
+                    observed_before.connection_state, reference.connection_state,
+                    fresh_pcs != model.connection_state(), text_of(fresh_pcs), rules.connection, pcs_rule,
+                    connection_state_departs(profile, model.is_closed(), presence, observed, text_of(fresh_pcs)));
 }
 
 // A removal where the stack's values already departed: "update the connection state" runs after the DTLS
