@@ -400,7 +400,9 @@ int expectations(const Args& args) {
               "the file says \"exhaustive.closed.*\": fail. Any other result is its own entry. Keys are sorted.\n\n"
               "Refreshing (-o FILE that exists): reasons and bug links of entries kept are kept; an existing\n"
               "glob that still covers a result with one of its verdicts is kept as it is; new entries get the\n"
-              "reason \"TODO: …\", which every run warns about until it is filled in.");
+              "reason \"TODO: …\", which every run warns about until it is filled in. The file's \"findings\"\n"
+              "(known findings, for 'connstate findings --expectations'), \"comment\" and \"$schema\" are kept as\n"
+              "they are.");
   p.option("o", "FILE", "the expectations file to write (default: stdout); existing entries' reasons are kept")
       .positional("update", "the action (the only one)")
       .positional("RESULTS.json", "a results file from 'connstate run --json' or 'connstate check-trace --json'");
@@ -495,14 +497,33 @@ int expectations(const Args& args) {
   }
   for (const Expectation* e : kept_globs) lines[e->key] = entry_line(e->key, e->verdicts, e->reason, e->bug);
 
-  std::string o = "{\n  \"stack\": " + json_string(stack) + ",\n  \"profile\": " + json_string(profile) +
-                  ",\n  \"expectations\": {";
+  // What the results do not decide is the file's own: its schema link, its comment and its known
+  // findings (docs/findings.md, "Gating CI on findings") are written back as they were.
+  json::object kept_fields;
+  if (existing) kept_fields = parse_document(read_file(out_path), out_path).as_object();
+  std::string o = "{\n";
+  for (const char* field : {"$schema", "comment"})
+    if (const json::value* v = kept_fields.if_contains(field))
+      o += "  " + json_string(field) + ": " + json::serialize(*v) + ",\n";
+  o += "  \"stack\": " + json_string(stack) + ",\n  \"profile\": " + json_string(profile) + ",\n  \"expectations\": {";
   bool first = true;
   for (const auto& [key, line] : lines) {
     o += std::string(first ? "" : ",") + "\n" + line;
     first = false;
   }
-  o += "\n  }\n}\n";
+  o += "\n  }";
+  std::size_t known_findings = 0;
+  if (const json::value* findings = kept_fields.if_contains("findings"); findings && findings->is_object()) {
+    o += ",\n  \"findings\": {";
+    first = true;
+    for (const auto& kv : findings->get_object()) {
+      o += std::string(first ? "" : ",") + "\n    " + json_string(std::string(kv.key())) + ": " + json::serialize(kv.value());
+      first = false;
+      ++known_findings;
+    }
+    o += first ? "}" : "\n  }";
+  }
+  o += "\n}\n";
   if (out_path.empty()) {
     std::fputs(o.c_str(), stdout);
   } else {
@@ -511,9 +532,11 @@ int expectations(const Args& args) {
     std::fputs(o.c_str(), f);
     std::fclose(f);
   }
-  std::fprintf(stderr, "%s %zu expectation(s) (%zu result(s) under new globs, %zu existing glob(s) kept) for profile %s%s\n",
+  std::fprintf(stderr, "%s %zu expectation(s) (%zu result(s) under new globs, %zu existing glob(s) kept)%s for profile %s%s\n",
                out_path.empty() ? "wrote" : ("wrote " + out_path + ":").c_str(), lines.size(), in_globs,
-               kept_globs.size(), profile.c_str(),
+               kept_globs.size(),
+               known_findings ? (", " + std::to_string(known_findings) + " known finding(s) kept").c_str() : "",
+               profile.c_str(),
                todo_count ? ("; " + std::to_string(todo_count) + " reason(s) are TODO: fill them in").c_str() : "");
   return kExitOk;
 }

@@ -296,6 +296,24 @@ BOOST_AUTO_TEST_CASE(expectations_update_globs_reasons_and_warnings) {
   BOOST_TEST(refreshed.find("\"reason\": \"legacy text: " + glob + "\"") != std::string::npos);
   BOOST_TEST_REQUIRE(run_command(kCli + " expectations update " + results + " -o " + file).exit_code == 0);
   BOOST_TEST(read_text(file) == refreshed);
+  // Known findings (for `connstate findings --expectations`) and the comment are the file's own: a refresh
+  // keeps them as they are.
+  {
+    auto with_findings = json::parse(refreshed).as_object();
+    with_findings["comment"] = "hand-kept comment";
+    with_findings["findings"] = json::object{
+        {"F-close.no-events-extra-event-e128cebb", json::object{{"reason", "legacy events on close"}, {"bug", "https://example.org/1"}}},
+        {"F-pcs-2025.connecting-value-a37c610a", json::object{{"reason", "MDN's connecting row"}}}};
+    std::ofstream(file) << json::serialize(with_findings);
+    BOOST_TEST_REQUIRE(run_command(kCli + " expectations update " + results + " -o " + file).exit_code == 0);
+    const auto kept = json::parse(read_text(file)).as_object();
+    BOOST_TEST(kept.at("findings") == with_findings.at("findings"));
+    BOOST_TEST(kept.at("comment") == with_findings.at("comment"));
+    BOOST_TEST(kept.at("expectations") == with_findings.at("expectations"));
+    const auto gate = run_command(kCli + " findings " + results + " --no-reproduce --expectations " + file);
+    BOOST_TEST(gate.out.find("known F-pcs-2025.connecting-value-a37c610a") != std::string::npos, gate.out);
+    std::ofstream(file) << refreshed;
+  }
   // Warnings: TODO reasons, a key that matches no case, another profile; on stderr and in the reports.
   const auto warned = run_command(kCli + " run --quiet --sut reference:legacy-mdn --profile rec-2021-amended --cases 'close.*'"
                                   " --expectations " + file + " --json " + dir.str() + "/w.json --markdown " + dir.str() + "/w.md");

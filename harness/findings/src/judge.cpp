@@ -196,12 +196,28 @@ void judge_events(const std::vector<std::string>& observed, const std::vector<st
     }
   }
   for (const auto& m : missing) out.push_back(event_departure(k, was_closed, "missing-event", event_class(m), step));
-  if (!extra.empty() || !missing.empty() || observed == expected) return;
-  for (std::size_t i = 0; i < observed.size(); ++i) {
-    if (observed[i] == expected[i]) continue;
+  // Order is judged over the events both fired, so a missing or extra event in the same step does not hide
+  // a second cause (libwebrtc's removal: the ICE transport's statechange missing, and the pc events before
+  // the DTLS transport's).
+  std::vector<std::string> unmatched = expected, observed_common, expected_common;
+  for (const auto& e : observed) {
+    const auto it = std::find(unmatched.begin(), unmatched.end(), e);
+    if (it == unmatched.end()) continue;
+    unmatched.erase(it);
+    observed_common.push_back(e);
+  }
+  unmatched = observed_common;
+  for (const auto& e : expected) {
+    const auto it = std::find(unmatched.begin(), unmatched.end(), e);
+    if (it == unmatched.end()) continue;
+    unmatched.erase(it);
+    expected_common.push_back(e);
+  }
+  for (std::size_t i = 0; i < observed_common.size(); ++i) {
+    if (observed_common[i] == expected_common[i]) continue;
     // The observed event that came too early, and the expected one it overtook.
     out.push_back(event_departure(k, was_closed, "misordered-events",
-                                  event_class(observed[i]) + "<" + event_class(expected[i]), step));
+                                  event_class(observed_common[i]) + "<" + event_class(expected_common[i]), step));
     return;
   }
 }
@@ -217,11 +233,19 @@ struct SlotRules {
   RuleId connection = RuleId::Pcs2025New;
 };
 
+// Whether the stack fired, at this step, the aggregate's change event carrying the value it now reads.
+bool fired_change(const std::vector<std::string>& events, std::string_view type, const StateText& value) {
+  if (!value) return false;
+  const std::string event = "pc " + std::string(type) + " " + *value;
+  return std::find(events.begin(), events.end(), event) != events.end();
+}
+
 // `own_presence`: the transports the stack's connectionState may be derived from at this step — those
 // before it for an added transport, which the spec does not re-derive on.
-void judge_values(Profile profile, const PeerConnectionModel& model, const ObservedStates& observed,
-                  const ObservedStates& reference, const Presence& own_presence, SlotRules& rules, int step,
-                  std::vector<Departure>& out) {
+void judge_values(Profile profile, const PeerConnectionModel& model, StepKind step_kind, const StepOutcomeText& answer,
+                  const ObservedStates& observed_before, const ObservedStates& reference, const Presence& own_presence,
+                  SlotRules& rules, int step, std::vector<Departure>& out) {
+  const ObservedStates& observed = answer.states;
   const Presence presence = model.presence();
   RuleId ice_rule{}, pcs_rule{};
   const IceConnectionState fresh_ice = derive_ice_connection_state(profile, model.is_closed(), presence, &ice_rule);
@@ -229,35 +253,52 @@ void judge_values(Profile profile, const PeerConnectionModel& model, const Obser
       derive_connection_state(profile, model.is_closed(), model.ice_connection_state(), presence, &pcs_rule);
   if (fresh_ice == model.ice_connection_state()) rules.ice = ice_rule;
   if (fresh_pcs == model.connection_state()) rules.connection = pcs_rule;
-  if (observed.ice_connection_state != reference.ice_connection_state) {
-    // A stack that re-derived where the spec keeps the old value breaks the set-change requirement; any
-    // other wrong value breaks the rule that gave the value kept.
-    const bool rederived = fresh_ice != model.ice_connection_state() &&
-                           observed.ice_connection_state == std::string(to_string(fresh_ice));
-    out.push_back(value_departure(rederived ? "transport-set.no-rederive-on-change" : std::string(rule(rules.ice).id),
-                                  "iceConnectionState", observed.ice_connection_state, reference.ice_connection_state,
-                                  rederived, step));
-  }
-  if (connection_state_departs(profile, model.is_closed(), own_presence, observed, reference.connection_state)) {
-    const bool rederived = fresh_pcs != model.connection_state() && observed.connection_state == text_of(fresh_pcs);
-    out.push_back(value_departure(rederived ? "transport-set.no-rederive-on-change" : std::string(rule(rules.connection).id),
-                                  "connectionState", observed.connection_state, reference.connection_state, rederived,
-                                  step));
-  }
+  // A stack that re-derived where the spec keeps the old value breaks the set-change requirement. It shows
+  // either as the value a fresh derivation gives, or, when its own derivation is wrong too, as a change
+  // announced by its event on a step that only added a transport: then the value it derived is judged
+  // against the rule a fresh derivation applies, a second cause that re-derivation alone would not explain.
+  auto judge_aggregate = [&](std::string_view aggregate, std::string_view event_type, const StateText& now,
+                             const StateText& before, const StateText& expected, bool stale, const StateText& fresh,
+                             RuleId kept_rule, RuleId fresh_rule, bool departs_from_fresh) {
+    const bool derived_fresh = stale && now == fresh;
+    const bool announced =
+        stale && step_kind == StepKind::Add && now != before && fired_change(answer.events, event_type, now);
+    const bool rederived = derived_fresh || announced;
+    out.push_back(value_departure(rederived ? "transport-set.no-rederive-on-change" : std::string(rule(kept_rule).id),
+                                  aggregate, now, expected, rederived, step));
+    if (announced && !derived_fresh && departs_from_fresh)
+      out.push_back(value_departure(std::string(rule(fresh_rule).id), aggregate, now, fresh, false, step));
+  };
+  if (observed.ice_connection_state != reference.ice_connection_state)
+    judge_aggregate("iceConnectionState", "iceconnectionstatechange", observed.ice_connection_state,
+                    observed_before.ice_connection_state, reference.ice_connection_state,
+                    fresh_ice != model.ice_connection_state(), StateText(std::string(to_string(fresh_ice))), rules.ice,
+                    ice_rule, true);
+  if (connection_state_departs(profile, model.is_closed(), own_presence, observed, reference.connection_state))
+    judge_aggregate("connectionState", "connectionstatechange", observed.connection_state,
+                    observed_before.connection_state, reference.connection_state,
+                    fresh_pcs != model.connection_state(), text_of(fresh_pcs), rules.connection, pcs_rule,
+                    connection_state_departs(profile, model.is_closed(), presence, observed, text_of(fresh_pcs)));
 }
 
 // A removal where the stack's values already departed: "update the connection state" runs after the DTLS
 // close and again after the ICE close, so its connectionstatechange may come at either place, or twice.
-// Only what the stack's own values demand is checked: an iceconnectionstatechange after the transport
-// events where its own iceConnectionState changed, and a last connectionstatechange carrying the final value.
+// Only what the stack's own values demand is checked: the last one carries the final value. Its
+// iceconnectionstatechange, too, follows its own value (one event, after the ICE transport's statechange,
+// where the ICE close task re-derives it), so a value that departed earlier is not counted again here.
 void judge_removal_by_own_values(const StepOutcomeText& observed, std::vector<std::string> expected,
                                  const ObservedStates& before, bool was_closed, int step, std::vector<Departure>& out) {
   auto is_pcs = [](const std::string& e) { return e.starts_with("pc connectionstatechange"); };
+  auto is_ics = [](const std::string& e) { return e.starts_with("pc iceconnectionstatechange"); };
   std::vector<std::string> others, pcs;
   for (const auto& e : observed.events) (is_pcs(e) ? pcs : others).push_back(e);
-  std::erase_if(expected, [](const std::string& e) { return e.starts_with("pc "); });
-  if (observed.states.ice_connection_state != before.ice_connection_state)
-    expected.push_back("pc iceconnectionstatechange " + shown(observed.states.ice_connection_state));
+  std::erase_if(expected, is_pcs);
+  std::erase_if(expected, is_ics);
+  if (observed.states.ice_connection_state != before.ice_connection_state) {
+    auto ice_close = std::find_if(expected.begin(), expected.end(), [](const std::string& e) { return e.starts_with("ice:"); });
+    expected.insert(ice_close == expected.end() ? ice_close : ice_close + 1,
+                    "pc iceconnectionstatechange " + shown(observed.states.ice_connection_state));
+  }
   judge_events(others, expected, StepKind::Remove, was_closed, step, out);
   const bool changed = observed.states.connection_state != before.connection_state && observed.states.connection_state;
   if (changed && pcs.empty())
@@ -289,7 +330,7 @@ std::vector<Departure> judge_sequence(Profile profile, const Case& c, const std:
                                          std::string(to_string(model.ice_connection_state()))};
     const ObservedStates& observed_after = steps[i].states;
     const int step = static_cast<int>(i);
-    judge_values(profile, model, observed_after, reference_after,
+    judge_values(profile, model, s.step.kind, steps[i], observed_before, reference_after,
                  s.step.kind == StepKind::Add ? presence_before : model.presence(), rules, step, out);
     const bool values_agree = observed_before == reference_before && observed_after == reference_after;
     if (values_agree)

@@ -3,6 +3,7 @@
 // departure is named by the requirement it breaks.
 #define BOOST_TEST_MODULE findings
 #include <boost/test/unit_test.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -147,6 +148,78 @@ BOOST_AUTO_TEST_CASE(a_kept_value_is_attributed_to_the_rule_that_gave_it) {
   const auto other = findings::judge_sequence(Profile::Rec2025, c, wrong);
   BOOST_TEST_REQUIRE(!other.empty());
   BOOST_TEST(other[0].requirement == "ics.connected");
+}
+
+BOOST_AUTO_TEST_CASE(a_set_change_rederivation_to_a_wrong_value_is_two_causes) {
+  // aiortc's shape: adding a transport re-derives (and announces it), and its table gives `new` for
+  // new + completed where REC 2025 gives `checking`. Both causes are named; the value the spec keeps
+  // (`completed`) is not blamed on the rule that gave it.
+  const Case c = sequence({Step::add(0), Step::ice(0, I::Checking), Step::ice(0, I::Completed), Step::add(1)});
+  auto steps = reference_steps(c, Profile::Rec2025);
+  BOOST_TEST_REQUIRE(*steps[3].states.ice_connection_state == "completed");
+  steps[3].states.ice_connection_state = "new";
+  steps[3].events = {"pc iceconnectionstatechange new"};
+  const auto ds = findings::judge_sequence(Profile::Rec2025, c, steps);
+  BOOST_TEST(ds.size() == 2u);
+  BOOST_TEST(has(ds, "transport-set.no-rederive-on-change", "value"));
+  BOOST_TEST(has(ds, "ics.checking", "value"));
+  BOOST_TEST(!has(ds, "ics.completed", "value"));
+  // The same wrong value without the event that announces a re-derivation is a wrong kept value.
+  steps[3].events.clear();
+  const auto silent = findings::judge_sequence(Profile::Rec2025, c, steps);
+  BOOST_TEST(has(silent, "ics.completed", "value"));
+  BOOST_TEST(!has(silent, "transport-set.no-rederive-on-change", "value"));
+  BOOST_TEST(!has(silent, "ics.checking", "value"));
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_event_does_not_hide_a_misorder_in_the_same_step) {
+  // libwebrtc's removal: no ICE transport statechange, and the pc events dispatched before the DTLS
+  // transport's statechange closed. Two causes in one step, both named.
+  const Case c = sequence({Step::add(0), Step::ice(0, I::Checking), Step::ice(0, I::Connected),
+                           Step::dtls(0, D::Connecting), Step::dtls(0, D::Connected), Step::remove(0)});
+  auto steps = reference_steps(c, Profile::Rec2025);
+  auto& removal = steps[5].events;
+  BOOST_TEST_REQUIRE(removal.front() == "dtls:t0 statechange closed");
+  std::vector<std::string> pc_first;
+  for (const auto& e : removal)
+    if (e.starts_with("pc ")) pc_first.push_back(e);
+  BOOST_TEST_REQUIRE(!pc_first.empty());
+  pc_first.push_back("dtls:t0 statechange closed");  // the ICE transport's statechange is left out
+  removal = pc_first;
+  const auto ds = findings::judge_sequence(Profile::Rec2025, c, steps);
+  BOOST_TEST(has(ds, "transport-set.removal", "missing-event"));
+  BOOST_TEST(has(ds, "transport-set.removal", "misordered-events"));
+  // The same missing event in the right order is the missing event only.
+  std::vector<std::string> in_order = reference_steps(c, Profile::Rec2025)[5].events;
+  std::erase(in_order, "ice:t0 statechange closed");
+  steps[5].events = in_order;
+  const auto only_missing = findings::judge_sequence(Profile::Rec2025, c, steps);
+  BOOST_TEST(has(only_missing, "transport-set.removal", "missing-event"));
+  BOOST_TEST(!has(only_missing, "transport-set.removal", "misordered-events"));
+}
+
+BOOST_AUTO_TEST_CASE(a_removal_is_judged_by_the_stack_s_own_ice_value_once_it_departed) {
+  // werift's shape: t1 joining re-derives iceConnectionState (checking); removing t1 again re-derives it back
+  // to connected and fires iceconnectionstatechange for that. The one cause is the set-change re-derivation;
+  // the event at the removal follows the stack's own value and is no second finding.
+  const Case c = sequence({Step::add(0), Step::ice(0, I::Checking), Step::ice(0, I::Connected), Step::add(1),
+                           Step::remove(1)});
+  auto steps = reference_steps(c, Profile::Rec2025);
+  steps[3].states.ice_connection_state = "checking";
+  steps[3].events = {"pc iceconnectionstatechange checking"};
+  std::vector<std::string> removal;
+  for (const auto& e : steps[4].events) {
+    removal.push_back(e);
+    if (e == "ice:t1 statechange closed") removal.push_back("pc iceconnectionstatechange connected");
+  }
+  BOOST_TEST_REQUIRE(removal.size() == steps[4].events.size() + 1);
+  steps[4].events = removal;
+  const auto ds = findings::judge_sequence(Profile::Rec2025, c, steps);
+  BOOST_TEST(has(ds, "transport-set.no-rederive-on-change", "value"));
+  BOOST_TEST(!has(ds, "transport-set.removal", "extra-event"));
+  // Without that event the stack's own change goes unannounced: a missing event at the removal.
+  steps[4].events.erase(std::find(steps[4].events.begin(), steps[4].events.end(), "pc iceconnectionstatechange connected"));
+  BOOST_TEST(has(findings::judge_sequence(Profile::Rec2025, c, steps), "transport-set.removal", "missing-event"));
 }
 
 BOOST_AUTO_TEST_CASE(a_file_that_is_not_results_is_bad_input_naming_it) {
