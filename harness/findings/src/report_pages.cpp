@@ -146,6 +146,13 @@ void write_file(const fs::path& path, const std::string& text, std::vector<std::
   written.push_back(path.string());
 }
 
+// How far the reproduction was confirmed: on the stack, or (recorded traces only) on the recording.
+std::string reproduction_status(const Occurrence& o) {
+  if (o.records.empty() && o.trace_excerpt)
+    return o.trace_excerpt->confirmed_on_trace ? "excerpt confirmed on the recording" : "excerpt not confirmed";
+  return o.reproduction ? (o.confirmed_on_stack ? "confirmed" : "not confirmed") : "none";
+}
+
 // "12", or with recorded traces "12 + 3 pc traces".
 std::string evidence_count(const Occurrence& o) {
   if (o.trace_records.empty()) return std::to_string(o.records.size());
@@ -159,12 +166,16 @@ std::string index_markdown(const StackRun& run, const std::vector<std::pair<cons
   md << "# Findings: " << run.name << " " << run.version << " (" << run.profile << ")\n\n";
   md << rows.size() << " finding" << (rows.size() == 1 ? "" : "s") << " from " << run.non_pass.size()
      << " non-pass results of " << run.total << " cases (connstate " << run.tool_version << ", suite "
-     << run.suite_version << ", " << run.date << "). Each page is a bug report with a minimal reproduction.\n\n";
+     << run.suite_version << ", " << run.date << ")"
+     << (run.traces_total ? ", and " + std::to_string(run.traces.size()) + " non-pass of " + std::to_string(run.traces_total) +
+                                " recorded peer connections"
+                          : std::string())
+     << ". Each page is a bug report with a minimal reproduction.\n\n";
   md << "| finding | what | cases | reproduction | known |\n|---|---|---|---|---|\n";
   for (const auto& [f, o] : rows) {
     const auto k = known.find(f->id);
     md << "| [`" << f->id << "`](" << f->id << ".md) | " << f->title << " | " << evidence_count(*o) << " | "
-       << (o->reproduction ? (o->confirmed_on_stack ? "confirmed" : "not confirmed") : "none") << " | "
+       << reproduction_status(*o) << " | "
        << (k == known.end() ? "new" : k->second) << " |\n";
   }
   return md.str();
@@ -188,8 +199,7 @@ std::string index_html(const StackRun& run, const std::vector<std::pair<const Fi
     h << "<tr class=\"finding " << (k == known.end() ? "new" : "known") << "\" data-id=\"" << html_escape(f->id)
       << "\"><td><a href=\"" << html_escape(f->id) << ".md\"><code>" << html_escape(f->id) << "</code></a></td><td>"
       << html_escape(f->title) << "</td><td class=\"cases\">" << evidence_count(*o) << "</td><td>"
-      << (o->reproduction ? (o->confirmed_on_stack ? "confirmed" : "not confirmed") : "none")
-      << "</td><td class=\"known\">" << html_escape(k == known.end() ? std::string("new") : k->second)
+      << reproduction_status(*o) << "</td><td class=\"known\">" << html_escape(k == known.end() ? std::string("new") : k->second)
       << "</td></tr>\n";
   }
   h << "</tbody></table></body></html>\n";

@@ -281,7 +281,7 @@ std::string trace_evidence_markdown(const Finding& finding, const Occurrence& o)
   if (!o.trace_excerpt) return md.str();
   const Excerpt& x = *o.trace_excerpt;
   md << "First seen in `" << x.file << "` line " << x.finding_line << " (t = " << x.finding_t_ms << " ms, pc `" << x.pc
-     << "`): " << x.finding_text << "\n\n";
+     << "`):\n\n```text\n" << x.finding_text << "\n```\n\n";
   if (x.lines.empty()) return md.str() + o.note + "\n\n";
   md << "### Minimal trace excerpt\n\n"
      << x.lines.size() << " line" << (x.lines.size() == 1 ? "" : "s") << " of the recording (from " << x.lines_before
