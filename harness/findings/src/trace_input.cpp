@@ -13,6 +13,8 @@
 
 #include "connstate/findings/findings.h"
 #include "connstate/harness/json_input.h"
+#include "internal/departures.h"
+#include "internal/results_header.h"
 
 namespace connstate::findings {
 
@@ -125,11 +127,7 @@ StackRun trace_results_from_json(const std::string& text, const std::string& sou
     StackRun run;
     run.file = source_name;
     run.traces_file = source_name;
-    const json::object& header = as_object(harness::require(root, "header", ""), "/header");
-    run.profile = string_or_empty(header, "profile");
-    run.tool_version = string_or_empty(header, "tool_version");
-    run.suite_version = string_or_empty(header, "suite_version");
-    run.date = string_or_empty(header, "date");
+    internal::read_run_header(root, run);
     run.reorder_window_ms = number_or_zero(root, "reorder_window_ms");
     const json::array& results = as_array(harness::require(root, "results", ""), "/results");
     run.traces_total = results.size();
@@ -230,56 +228,15 @@ std::string aggregate_of(const std::string& event) {
   return event == "connectionstatechange" ? "connectionState" : "iceConnectionState";
 }
 
-// "ice statechange" for "ice:a0"; a pc event by its type: the event classes of judge.cpp.
+// "ice statechange" for "ice:a0"; a pc event by its type: the event classes of the step judge.
 std::string event_class(const trace::Finding& f) {
   if (f.target == "pc") return f.event;
   return f.target.substr(0, f.target.find(':')) + " " + f.event;
 }
-std::string event_words(const std::string& cls) {
-  if (cls == "ice statechange") return "the ICE transport's statechange";
-  if (cls == "dtls statechange") return "the DTLS transport's statechange";
-  return cls;
-}
 
-// What caused an expected event: "ice:a0 statechange completed" is an ICE change.
-std::optional<StepKind> cause_step(const trace::Finding& f) {
-  if (!f.has_cause) return std::nullopt;
-  if (f.cause.starts_with("ice:")) return StepKind::Ice;
-  if (f.cause.starts_with("dtls:")) return StepKind::Dtls;
-  return std::nullopt;
-}
-
-std::string step_words(std::optional<StepKind> k) {
-  if (!k) return "a transport change";
-  return *k == StepKind::Dtls ? "a DTLS change" : "an ICE change";
-}
-
-Departure value(std::string requirement, std::string aggregate, std::string observed, std::string expected,
-                std::string_view because = "the rule gives ") {
-  Departure d;
-  d.requirement = std::move(requirement);
-  d.kind = "value";
-  d.shape = aggregate + " " + observed + " where " + std::string(because) + expected;
-  d.key = std::move(aggregate);
-  d.detail = std::move(observed);
-  d.expected = std::move(expected);
-  return d;
-}
-
-Departure event(std::string requirement, std::string kind, const std::string& cls, std::string where,
-                std::string detail = "") {
-  Departure d;
-  d.requirement = std::move(requirement);
-  d.kind = std::move(kind);
-  const std::string words = d.kind == "extra-event"       ? "an extra "
-                            : d.kind == "missing-event"   ? "no "
-                            : d.kind == "duplicate-event" ? "a second "
-                                                          : "";
-  d.detail = detail.empty() ? event_words(cls) : std::move(detail);
-  d.shape = (d.kind == "misordered-events" ? d.detail : words + event_words(cls)) + " on " + where;
-  d.key = d.kind;
-  d.where = std::move(where);
-  return d;
+// The step whose task an expected event belongs to: "ice:a0 statechange completed" is an ICE change.
+StepKind cause_step(const trace::Finding& f) {
+  return f.has_cause && f.cause.starts_with("dtls:") ? StepKind::Dtls : StepKind::Ice;
 }
 
 // The value check-trace says the spec has where an extra event came ("the spec's value here is 'X'").
@@ -289,6 +246,21 @@ std::string spec_value_in(const std::string& message) {
   if (at == std::string::npos) return {};
   const auto end = message.find('\'', at + marker.size());
   return end == std::string::npos ? std::string() : message.substr(at + marker.size(), end - at - marker.size());
+}
+
+// Misordered events as the step judge writes them, "a<b" (a dispatched before b), from check-trace's words.
+std::string overtaken(const trace::Finding& f, const std::string& cls, StepKind step) {
+  const std::string transport_change = step == StepKind::Dtls ? "dtls statechange" : "ice statechange";
+  if (f.message.find("before its cause") != std::string::npos) return cls + "<" + transport_change;
+  if (f.message.find("after a later transport change") != std::string::npos) return transport_change + "<" + cls;
+  // "… was delivered after connectionstatechange 'connected', which the spec fires after it"
+  const std::string marker = "was delivered after ";
+  if (const auto at = f.message.find(marker); at != std::string::npos) {
+    const std::string rest = f.message.substr(at + marker.size());
+    const std::string other = rest.substr(0, rest.find(' '));
+    if (other == "connectionstatechange" || other == "iceconnectionstatechange") return other + "<" + cls;
+  }
+  return cls + "<" + cls;
 }
 
 // The rule that gives an aggregate its value once the pc is closed.
@@ -309,67 +281,61 @@ std::string transport_requirement(const std::string& rule_id) {
 }  // namespace
 
 std::vector<Departure> trace_departures(const TracePcRecord& pc, const trace::Finding& f) {
+  using internal::event_departure;
+  using internal::value_departure;
   std::vector<Departure> out;
   const std::string cls = event_class(f);
   const bool on_pc = f.target == "pc";
-  const std::optional<StepKind> step = cause_step(f);
+  const bool aggregate_event = on_pc && is_aggregate_event(f.event);
   switch (f.kind) {
     case FindingKind::WrongValue:
-      if (on_pc && is_aggregate_event(f.event)) out.push_back(value(f.rule.id, aggregate_of(f.event), f.observed, f.expected));
-      else out.push_back(event(step == StepKind::Dtls ? "dtls-task.later-task" : "ice-task.one-task", "wrong-event-value", cls,
-                               step_words(step)));
+      if (aggregate_event) out.push_back(value_departure(f.rule.id, aggregate_of(f.event), f.observed, f.expected, false, -1));
+      else out.push_back(event_departure(cause_step(f), false, "wrong-event-value", cls, -1));
       break;
     case FindingKind::Extra: {
       const std::string spec_value = spec_value_in(f.message);
-      if (on_pc && is_aggregate_event(f.event) && !spec_value.empty() && spec_value != f.observed)
-        out.push_back(value(f.rule.id, aggregate_of(f.event), f.observed, spec_value));
-      else out.push_back(event("ice-task.no-event-unchanged", "extra-event", cls, "an ICE change"));
+      if (aggregate_event && !spec_value.empty() && spec_value != f.observed)
+        out.push_back(value_departure(f.rule.id, aggregate_of(f.event), f.observed, spec_value, false, -1));
+      else out.push_back(event_departure(StepKind::Ice, false, "extra-event", cls, -1));
       break;
     }
     case FindingKind::Missing:
-      out.push_back(event(step == StepKind::Dtls ? "dtls-task.later-task" : "ice-task.one-task", "missing-event", cls,
-                          step_words(step)));
+      out.push_back(event_departure(cause_step(f), false, "missing-event", cls, -1));
       break;
-    case FindingKind::Duplicate:
-      if (on_pc && is_aggregate_event(f.event))
-        out.push_back(event(f.rule.id == "event.connection-update" ? "dtls-task.no-event-unchanged" : "ice-task.no-event-unchanged",
-                            "duplicate-event", cls, f.rule.id == "event.connection-update" ? "a DTLS change" : "an ICE change"));
-      else if (f.target.starts_with("ice:"))
-        out.push_back(event("ice-task.statechange-always", "duplicate-event", cls, "an ICE change"));
-      else if (f.target.starts_with("dtls:"))
-        out.push_back(event(f.rule.id == "dtls.failed-sticky" ? "dtls-task.failed-sticky" : "dtls-task.statechange",
-                            "duplicate-event", cls, "a DTLS change"));
-      else out.push_back(event(f.rule.id, "duplicate-event", cls, "a signaling or gathering change"));
+    case FindingKind::Duplicate: {
+      const bool dtls = f.rule.id == "event.connection-update" || f.target.starts_with("dtls:");
+      Departure d = event_departure(dtls ? StepKind::Dtls : StepKind::Ice, false, "duplicate-event", cls, -1);
+      if (f.rule.id == "dtls.failed-sticky") d.requirement = "dtls-task.failed-sticky";
+      if (on_pc && !aggregate_event) {  // signalingstatechange, icegatheringstatechange
+        d.requirement = f.rule.id;
+        d.where = "a signaling or gathering change";
+        d.shape = "a second " + cls + " on " + d.where;
+      }
+      out.push_back(std::move(d));
       break;
+    }
     case FindingKind::WrongOrder:
     case FindingKind::Reordered: {
-      const bool dtls = f.rule.id == "event.connection-update";
-      std::string how = f.message.find("before its cause") != std::string::npos ? " dispatched before its cause"
-                        : f.message.find("after a later transport change") != std::string::npos
-                            ? " dispatched after a later transport change"
-                        : f.message.find("after close()") != std::string::npos ? " dispatched after close(), its cause before it"
-                                                                             : " dispatched after an event the spec fires after it";
-      out.push_back(event(dtls ? "dtls-task.later-task" : "ice-task.event-order", "misordered-events", cls,
-                          dtls ? "a DTLS change" : "an ICE change", event_words(cls) + how));
+      const StepKind step = f.rule.id == "event.connection-update" ? StepKind::Dtls : cause_step(f);
+      out.push_back(event_departure(step, false, "misordered-events", overtaken(f, cls, step), -1));
       break;
     }
     case FindingKind::AfterClose: {
-      // close() sets every state to closed without an event: an event carrying `closed` is fired by
-      // close() itself; any other is a task that should have aborted.
-      const bool by_close = f.observed == "closed" && f.rule.id != "close.tasks-abort";
-      const bool closed_transport = !on_pc && f.observed == "closed";
-      if (by_close || closed_transport) out.push_back(event("close.no-events", "extra-event", cls, "close()"));
-      else out.push_back(event("close.after-close-ignored", "extra-event", cls, "a step after close()"));
+      // close() sets every state to closed without an event: an event carrying `closed` is fired by close()
+      // itself (a transport's too); any other is a task that should have aborted.
+      const bool by_close = f.observed == "closed" && (f.rule.id != "close.tasks-abort" || !on_pc);
+      out.push_back(event_departure(StepKind::Close, !by_close, "extra-event", cls, -1));
       break;
     }
     case FindingKind::NotClosedAfterClose: {
       const std::string attribute = f.event.starts_with("get ") ? f.event.substr(4) : f.event;
       if (on_pc && (attribute == "connectionState" || attribute == "iceConnectionState"))
-        out.push_back(value(closed_rule(pc.profile, attribute), attribute, f.observed, "closed"));
+        out.push_back(value_departure(closed_rule(pc.profile, attribute), attribute, f.observed, "closed", false, -1));
       else
-        out.push_back(value("close.states",
-                            on_pc ? attribute : (f.target.starts_with("ice:") ? "RTCIceTransport.state" : "RTCDtlsTransport.state"),
-                            f.observed, "closed", "close() sets "));
+        out.push_back(value_departure("close.states",
+                                      on_pc ? attribute
+                                            : (f.target.starts_with("ice:") ? "RTCIceTransport.state" : "RTCDtlsTransport.state"),
+                                      f.observed, "closed", false, -1));
       break;
     }
     case FindingKind::IllegalTransition: {
@@ -377,9 +343,9 @@ std::vector<Departure> trace_departures(const TracePcRecord& pc, const trace::Fi
       d.requirement = transport_requirement(f.rule.id);
       d.kind = "illegal-transition";
       d.key = d.kind;
-      const std::string transport = f.target.starts_with("ice:") ? "the ICE transport" : "the DTLS transport";
       d.detail = f.observed;
-      d.shape = transport + " went " + f.observed + " (" + f.expected + ")";
+      d.shape = (f.target.starts_with("ice:") ? "the ICE transport went " : "the DTLS transport went ") + f.observed +
+                " (" + f.expected + ")";
       d.where = "a transport change";
       out.push_back(std::move(d));
       break;
@@ -390,7 +356,7 @@ std::vector<Departure> trace_departures(const TracePcRecord& pc, const trace::Fi
       Departure d;
       d.requirement = f.rule.id;
       d.kind = std::string(trace::to_string(f.kind));
-      d.key = on_pc && is_aggregate_event(f.event) ? aggregate_of(f.event) : cls;
+      d.key = aggregate_event ? aggregate_of(f.event) : cls;
       d.detail = f.observed.empty() ? cls : cls + " " + f.observed;
       d.shape = d.kind + ": " + d.detail;
       out.push_back(std::move(d));
