@@ -14,6 +14,10 @@
 // For each finding and stack, `reproduce` shrinks the smallest case that shows it (fewer transports,
 // fewer steps, by delta debugging against the stack itself) and re-runs the result against the stack and
 // against the reference to confirm it.
+//
+// Recorded traces are evidence too: the findings of `connstate check-trace` are named by the same
+// requirements, kinds and ids (trace_departures), a stack's traces join its run's column (add_traces), and
+// `reproduce_from_trace` shrinks a minimal excerpt of the recording, confirmed by checking it again.
 #pragma once
 
 #include <map>
