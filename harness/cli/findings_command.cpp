@@ -42,7 +42,7 @@ bool reproduce_all(std::vector<findings::Finding>& all, const std::vector<findin
     }
     for (findings::Finding& f : all)
       for (findings::Occurrence& o : f.stacks)
-        if (o.run == &run) findings::reproduce(f, o, *stack);
+        if (o.run == &run && !o.records.empty()) findings::reproduce(f, o, *stack);
     if (stack->gave_up()) {
       std::fprintf(stderr, "connstate findings: the stack %s broke too often while reproducing\n", sut.c_str());
       return false;

@@ -260,7 +260,7 @@ void reproduce_from_trace(const Finding& finding, Occurrence& occurrence) {
       occurrence.reproduction = std::move(c);
       occurrence.legal_under = x.legal_under;
     }
-    if (occurrence.note.empty())
+    if (occurrence.note.empty() || occurrence.records.empty())
       occurrence.note = "from a recording: the excerpt was confirmed by checking it again, not by re-running the stack" +
                         std::string(skipped ? " (" + std::to_string(skipped) + " transport changes the event model cannot take are left out of the case)" : "");
   }
