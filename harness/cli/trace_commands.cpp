@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "connstate/findings/findings.h"
 #include "connstate/harness/args.h"
 #include "connstate/harness/json_input.h"
 #include "connstate/harness/version.h"
@@ -82,13 +83,29 @@ std::vector<std::string> trace_names(const std::string& file, const std::string&
   }
   return out;
 }
+// `--report-dir`: the run's departures as findings (docs/findings.md, "Findings from traces"), read back
+// from the JSON results just written, each with its minimal trace excerpt.
+void write_trace_findings(const std::string& results_json, const std::string& root, const std::string& report_dir,
+                          const std::string& expectations_file) {
+  std::vector<findings::StackRun> runs{findings::read_trace_results(results_json, root)};
+  std::vector<findings::Finding> all = findings::group_findings(runs);
+  for (findings::Finding& f : all)
+    for (findings::Occurrence& o : f.stacks) findings::reproduce_from_trace(f, o);
+  const std::map<std::string, std::string> known =
+      expectations_file.empty() ? std::map<std::string, std::string>{} : findings::read_known_findings(expectations_file);
+  const fs::path dir(report_dir);
+  write_atomically((dir / "findings.json").string(), findings::findings_json(all, known));
+  findings::write_report_dir(all, known, (dir / "findings").string());
+  std::printf("  findings: %zu (%s, %s/<stack>/index.md)\n", all.size(), (dir / "findings.json").string().c_str(),
+              (dir / "findings").string().c_str());
+}
 }  // namespace
 
 int check_trace(const Args& args) {
   ArgParser p("connstate check-trace",
               "connstate check-trace [--profile ID] [--reorder-window-ms N] [--expectations FILE] [--strict]\n"
               "                            [--root DIR] [--report-dir DIR] [--json F] [--junit F] [--markdown F]\n"
-              "                            [--html F] FILE...",
+              "                            [--html F] [--no-findings] FILE...",
               "Checks recorded traces (format 1, docs/trace-format.md) against the spec: per peer connection,\n"
               "the transport state changes are replayed through the reference model and the events the stack\n"
               "delivered are compared with the events the spec requires. Findings: wrong-value, missing, extra,\n"
@@ -106,7 +123,9 @@ int check_trace(const Args& args) {
                                       "trace file's path without .jsonl, e.g. chromium/connect#a (globs allowed)")
       .option("strict", "", "count non-strict results as failures")
       .option("root", "DIR", "result ids are file paths relative to DIR, without .jsonl (default: the current dir)")
-      .option("report-dir", "DIR", "write trace-results.json, trace-junit.xml, trace-report.md, trace-report.html")
+      .option("report-dir", "DIR", "write trace-results.json, trace-junit.xml, trace-report.md, trace-report.html,\n"
+                                   "and the findings: findings.json and findings/ (docs/findings.md)")
+      .option("no-findings", "", "with --report-dir: do not write findings.json and findings/")
       .option("json", "FILE", "write the JSON results here")
       .option("junit", "FILE", "write JUnit XML here")
       .option("markdown", "FILE", "write a Markdown summary here")
@@ -234,6 +253,8 @@ int check_trace(const Args& args) {
   }
   for (const auto& [path, what] : {std::pair{json, "JSON"}, {junit, "JUnit"}, {md, "Markdown"}, {html, "HTML"}})
     if (!path.empty() && !quiet) std::printf("  %s report: %s\n", what, path.c_str());
+  if (auto dir = p.value("report-dir"); dir && !p.has("no-findings") && !summary.interrupted)
+    write_trace_findings(json, root, *dir, p.value_or("expectations", ""));
   if (summary.interrupted) return kExitUnexpected;
   if (summary.unexpected > 0 && !p.has("exit-zero")) return kExitUnexpected;
   return kExitOk;

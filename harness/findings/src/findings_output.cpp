@@ -158,6 +158,8 @@ void append_occurrence(std::string& out, const Finding& f, const Occurrence& o) 
   out += ",\"legal_under\":";
   append_strings(out, o.legal_under);
   if (!o.note.empty()) out += ",\"note\":" + json_string(o.note);
+  if (const std::string evidence = trace_evidence_json(o); !evidence.empty())
+    out += ",\"traces\":" + std::to_string(o.trace_records.size()) + ",\"trace_evidence\":" + evidence;
   out += "}";
 }
 
@@ -187,15 +189,16 @@ std::string findings_json(const std::vector<Finding>& findings, const std::map<s
     out += f.failing ? "true" : "false";
     const auto k = known.find(f.id);
     out += ",\"known\":" + (k == known.end() ? std::string("null") : "{\"reason\":" + json_string(k->second) + "}");
-    std::size_t cases = 0;
+    std::size_t cases = 0, traces = 0;
     std::vector<std::string> stacks;
     for (const auto& o : f.stacks) {
       cases += o.records.size();
+      traces += o.trace_records.size();
       stacks.push_back(o.run->name);
     }
     out += ",\"stacks\":";
     append_strings(out, stacks);
-    out += ",\"cases\":" + std::to_string(cases);
+    out += ",\"cases\":" + std::to_string(cases) + ",\"traces\":" + std::to_string(traces);
     const Occurrence* first = f.stacks.empty() ? nullptr : &f.stacks.front();
     const std::string file = first ? reproduction_case_file(f, *first) : std::string();
     out += ",\"reproduction\":" + (file.empty() ? std::string("null") : file.substr(0, file.size() - 1));

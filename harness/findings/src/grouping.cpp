@@ -86,6 +86,13 @@ std::string title_of(const Finding& f, const std::vector<Departure>& seen, const
     return d.key + " is " + one_of(details, " or ") + " where " + reading + " gives " + one_of(expected, " or ") + " (" +
            d.requirement + ")";
   }
+  if (d.kind == "illegal-transition")
+    return "a transport leaves a state it cannot leave: " + one_of(details, "; ") + " (" + d.requirement + ")";
+  if (d.kind == "impossible" || d.kind == "needs-unshown-state" || d.kind == "unexplained-sample")
+    return d.key + ": " + one_of(details, "; ") + (d.kind == "impossible" ? " that no transport states can give"
+                                                   : d.kind == "needs-unshown-state" ? " only with transport states the trace does not show"
+                                                                                     : " at a sample no delivering states pass") +
+           " (" + d.requirement + ")";
   if (d.kind == "misordered-events") return one_of(details, "; ") + " on " + d.where + " (" + d.requirement + ")";
   const std::string_view kind = d.kind == "extra-event"       ? "an extra "
                                 : d.kind == "missing-event"   ? "no "
@@ -110,6 +117,14 @@ Finding new_finding(const Departure& d) {
   f.notes = info.notes;
   f.requirement_text = info.text;
   return f;
+}
+
+// The line where a pc's trace first shows finding `id` (its recording's line numbers).
+std::size_t first_line_of(const TracePcRecord& pc, const std::string& id) {
+  for (const trace::Finding& tf : pc.findings)
+    for (const Departure& d : trace_departures(pc, tf))
+      if (d.id() == id) return tf.line;
+  return static_cast<std::size_t>(-1);
 }
 
 }  // namespace
@@ -142,6 +157,36 @@ std::vector<Finding> group_findings(const std::vector<StackRun>& runs) {
         const bool reproducible = r.verdict != Verdict::Error;
         if (reproducible && (!occ->smallest || size_of(r) < size_of(run.non_pass[*occ->smallest])))
           occ->smallest = i;
+      }
+    }
+  }
+  // Recorded traces: each pc counts once per finding, like a case.
+  for (const StackRun& run : runs) {
+    for (std::size_t i = 0; i < run.traces.size(); ++i) {
+      const TracePcRecord& pc = run.traces[i];
+      std::set<std::string> seen, shapes_in_record;
+      for (const trace::Finding& tf : pc.findings) {
+        for (const Departure& d : trace_departures(pc, tf)) {
+          const std::string id = d.id();
+          auto [it, added] = by_id.try_emplace(id);
+          if (added) it->second = new_finding(d);
+          Finding& f = it->second;
+          if (shapes_in_record.insert(d.shape).second && ++f.variants[d.shape] == 1) seen_by_id[id].push_back(d);
+          const bool counts_as_failing = tf.severity == Verdict::Fail || tf.severity == Verdict::Error;
+          if (counts_as_failing) f.failing = true;
+          if (!seen.insert(id).second) continue;
+          if (profile_by_id[id].empty()) profile_by_id[id] = std::string(to_string(pc.profile));
+          auto occ = std::find_if(f.stacks.begin(), f.stacks.end(), [&](const Occurrence& o) { return o.run == &run; });
+          if (occ == f.stacks.end()) {
+            f.stacks.push_back({});
+            occ = std::prev(f.stacks.end());
+            occ->run = &run;
+          }
+          occ->trace_records.push_back(i);
+          ++occ->trace_verdicts[tf.severity];
+          // The excerpt starts from the pc whose finding comes earliest in its recording.
+          if (!occ->smallest_trace || tf.line < first_line_of(run.traces[*occ->smallest_trace], id)) occ->smallest_trace = i;
+        }
       }
     }
   }

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "connstate/findings/findings.h"
+#include "internal/departures.h"
 #include "internal/requirements.h"
 
 namespace connstate::findings {
@@ -31,7 +32,9 @@ StateText text_of(const std::optional<PeerConnectionState>& s) {
   return s ? StateText(std::string(to_string(*s))) : std::nullopt;
 }
 
-Departure value_departure(std::string requirement, std::string_view aggregate, const StateText& observed,
+}  // namespace
+
+Departure internal::value_departure(std::string requirement, std::string_view aggregate, const StateText& observed,
                           const StateText& expected, bool stale, int step) {
   Departure d;
   d.requirement = std::move(requirement);
@@ -45,6 +48,11 @@ Departure value_departure(std::string requirement, std::string_view aggregate, c
   d.step = step;
   return d;
 }
+
+namespace {
+
+using internal::value_departure;
+using internal::event_departure;
 
 // connectionState is wrong only when it matches neither the reference nor what the profile derives from
 // the stack's own iceConnectionState (rec-2025 builds one on the other: a wrong ICE aggregate is its own
@@ -152,7 +160,9 @@ std::string kind_words(const std::string& kind) {
   return kind;
 }
 
-Departure event_departure(StepKind k, bool was_closed, std::string kind, const std::string& what, int step) {
+}  // namespace
+
+Departure internal::event_departure(StepKind k, bool was_closed, std::string kind, const std::string& what, int step) {
   Departure d;
   const std::string cls = what.find('<') == std::string::npos ? what : what.substr(0, what.find('<'));
   d.requirement = event_requirement_id(k, was_closed, kind, cls);
@@ -174,6 +184,8 @@ Departure event_departure(StepKind k, bool was_closed, std::string kind, const s
   d.step = step;
   return d;
 }
+
+namespace {
 
 // Compares the events of one step: multiset first (extra, missing, duplicate, wrong value), then order.
 void judge_events(const std::vector<std::string>& observed, const std::vector<std::string>& expected, StepKind k,

@@ -81,18 +81,23 @@ std::string bug_report(const Finding& f, const Occurrence& o, const std::map<std
      << ".\n\n";
   md << "| | |\n|---|---|\n";
   md << "| finding | `" << f.id << "` |\n";
-  md << "| stack | " << run.name << " " << run.version << " (`" << run.sut << "`) |\n";
+  md << "| stack | " << run.name << " " << run.version
+     << (run.sut.empty() ? std::string(" (recorded traces)") : " (`" + run.sut + "`)") << " |\n";
   const auto profile = parse_profile(run.profile);
   md << "| profile | `" << run.profile << "`" << (profile ? " — " + std::string(profile_info(*profile).description) : "")
      << " |\n";
   md << "| tool | connstate " << run.tool_version << ", case suite " << run.suite_version << " |\n";
-  md << "| cases showing it | " << o.records.size() << " of " << run.total << " (";
-  bool first = true;
-  for (const auto& [verdict, count] : o.verdicts) {
-    md << (first ? "" : ", ") << harness::to_string(verdict) << " " << count;
-    first = false;
+  if (run.total > 0) {
+    md << "| cases showing it | " << o.records.size() << " of " << run.total << " (";
+    bool first = true;
+    for (const auto& [verdict, count] : o.verdicts) {
+      md << (first ? "" : ", ") << harness::to_string(verdict) << " " << count;
+      first = false;
+    }
+    md << ") |\n";
   }
-  md << ") |\n";
+  if (!o.trace_records.empty())
+    md << "| recorded pcs showing it | " << o.trace_records.size() << " of " << run.traces_total << " |\n";
   md << "| results | `" << fs::path(run.file).filename().string() << "` of " << run.date << " |\n";
   if (const auto k = known.find(f.id); k != known.end()) md << "| known | " << k->second << " |\n";
   std::string requires_text = f.requirement_text;
@@ -105,6 +110,7 @@ std::string bug_report(const Finding& f, const Occurrence& o, const std::map<std
   for (const auto& [shape, count] : f.variants)
     md << "- " << shape << " (" << count << " result" << (count == 1 ? "" : "s") << ", all stacks)\n";
   md << "\n";
+  md << trace_evidence_markdown(f, o);
   md << "## Minimal reproduction\n\n";
   if (!o.reproduction) {
     md << "None: " << o.note << ". Example cases: ";
@@ -114,13 +120,18 @@ std::string bug_report(const Finding& f, const Occurrence& o, const std::map<std
   }
   const Profile p = profile.value_or(kDefaultProfile);
   write_steps(md, o, run.name, p);
-  md << (o.confirmed_on_stack ? "Confirmed: re-run against the stack, it still shows this finding"
-                              : "Not confirmed: the re-run against the stack did not show it again")
+  if (o.records.empty() && o.trace_excerpt)
+    md << "The transport steps of the trace excerpt above, for replaying on an adapter: confirmed against the "
+          "recording, not by re-running the stack";
+  else
+    md << (o.confirmed_on_stack ? "Confirmed: re-run against the stack, it still shows this finding"
+                                : "Not confirmed: the re-run against the stack did not show it again");
+  md
      << (o.passes_on_reference ? "; the reference passes it.\n\n" : "; the reference does not pass it either.\n\n");
   md << "### Protocol-1 requests that replay it\n\n```jsonl\n";
   for (const auto& line : reproduction_requests(o)) md << line << "\n";
   md << "```\n\n### Case file\n\nSaved next to this page as `" << f.id << ".case.json`; run it with\n"
-     << "`connstate run --sut '" << run.sut << "' --cases-dir DIR --exhaustive 0 --sequence-depth 0` where DIR holds the file.\n\n"
+     << "`connstate run --sut '" << (run.sut.empty() ? std::string("SUT") : run.sut) << "' --cases-dir DIR --exhaustive 0 --sequence-depth 0` where DIR holds the file.\n\n"
      << "```json\n" << reproduction_case_file(f, o) << "```\n\n";
   md << "## Under older readings of the specification\n\n";
   if (o.legal_under.empty()) md << "The stack's answer departs under every profile connstate knows.\n";
@@ -135,18 +146,36 @@ void write_file(const fs::path& path, const std::string& text, std::vector<std::
   written.push_back(path.string());
 }
 
+// How far the reproduction was confirmed: on the stack, or (recorded traces only) on the recording.
+std::string reproduction_status(const Occurrence& o) {
+  if (o.records.empty() && o.trace_excerpt)
+    return o.trace_excerpt->confirmed_on_trace ? "excerpt confirmed on the recording" : "excerpt not confirmed";
+  return o.reproduction ? (o.confirmed_on_stack ? "confirmed" : "not confirmed") : "none";
+}
+
+// "12", or with recorded traces "12 + 3 pc traces".
+std::string evidence_count(const Occurrence& o) {
+  if (o.trace_records.empty()) return std::to_string(o.records.size());
+  const std::string traces = std::to_string(o.trace_records.size()) + " pc trace" + (o.trace_records.size() == 1 ? "" : "s");
+  return o.records.empty() ? traces : std::to_string(o.records.size()) + " + " + traces;
+}
+
 std::string index_markdown(const StackRun& run, const std::vector<std::pair<const Finding*, const Occurrence*>>& rows,
                            const std::map<std::string, std::string>& known) {
   std::ostringstream md;
   md << "# Findings: " << run.name << " " << run.version << " (" << run.profile << ")\n\n";
   md << rows.size() << " finding" << (rows.size() == 1 ? "" : "s") << " from " << run.non_pass.size()
      << " non-pass results of " << run.total << " cases (connstate " << run.tool_version << ", suite "
-     << run.suite_version << ", " << run.date << "). Each page is a bug report with a minimal reproduction.\n\n";
+     << run.suite_version << ", " << run.date << ")"
+     << (run.traces_total ? ", and " + std::to_string(run.traces.size()) + " non-pass of " + std::to_string(run.traces_total) +
+                                " recorded peer connections"
+                          : std::string())
+     << ". Each page is a bug report with a minimal reproduction.\n\n";
   md << "| finding | what | cases | reproduction | known |\n|---|---|---|---|---|\n";
   for (const auto& [f, o] : rows) {
     const auto k = known.find(f->id);
-    md << "| [`" << f->id << "`](" << f->id << ".md) | " << f->title << " | " << o->records.size() << " | "
-       << (o->reproduction ? (o->confirmed_on_stack ? "confirmed" : "not confirmed") : "none") << " | "
+    md << "| [`" << f->id << "`](" << f->id << ".md) | " << f->title << " | " << evidence_count(*o) << " | "
+       << reproduction_status(*o) << " | "
        << (k == known.end() ? "new" : k->second) << " |\n";
   }
   return md.str();
@@ -169,9 +198,8 @@ std::string index_html(const StackRun& run, const std::vector<std::pair<const Fi
     const auto k = known.find(f->id);
     h << "<tr class=\"finding " << (k == known.end() ? "new" : "known") << "\" data-id=\"" << html_escape(f->id)
       << "\"><td><a href=\"" << html_escape(f->id) << ".md\"><code>" << html_escape(f->id) << "</code></a></td><td>"
-      << html_escape(f->title) << "</td><td class=\"cases\">" << o->records.size() << "</td><td>"
-      << (o->reproduction ? (o->confirmed_on_stack ? "confirmed" : "not confirmed") : "none")
-      << "</td><td class=\"known\">" << html_escape(k == known.end() ? std::string("new") : k->second)
+      << html_escape(f->title) << "</td><td class=\"cases\">" << evidence_count(*o) << "</td><td>"
+      << reproduction_status(*o) << "</td><td class=\"known\">" << html_escape(k == known.end() ? std::string("new") : k->second)
       << "</td></tr>\n";
   }
   h << "</tbody></table></body></html>\n";
@@ -197,7 +225,7 @@ std::string matrix_markdown(const std::vector<Finding>& findings) {
     for (const StackRun* run : columns) {
       const auto o = std::find_if(f.stacks.begin(), f.stacks.end(), [&](const Occurrence& x) { return x.run == run; });
       if (o == f.stacks.end()) md << " |";
-      else md << " [" << o->records.size() << "](" << stack_slug(*run) << "/" << f.id << ".md) |";
+      else md << " [" << evidence_count(*o) << "](" << stack_slug(*run) << "/" << f.id << ".md) |";
     }
     md << "\n";
   }

@@ -7,6 +7,8 @@
 #include "connstate/harness/spec_links.h"
 #include "connstate/profiles.h"
 #include "connstate/rules.h"
+#include "connstate/trace/trace.h"
+#include "connstate/trace/trace_reports.h"
 
 namespace connstate::findings::internal {
 
@@ -52,6 +54,26 @@ constexpr std::array<EventModelRequirement, 15> kEventModel = {{
     {"unclassified", "", StepKind::Close, "the stack's answer equals the reference's"},
 }};
 
+// Requirements only recorded traces can break (a stack under test is driven through legal transport
+// changes): the transport state machine, and the states close() sets. Quoted from the rule check-trace cites.
+struct TraceOnlyRequirement {
+  std::string_view id;
+  std::string_view page;  // under docs/spec/
+  trace::EventRuleId cited;
+  std::string_view text;
+};
+
+constexpr std::array<TraceOnlyRequirement, 5> kTraceOnly = {{
+    {"state.ice.failed", "states.md", trace::EventRuleId::IceFailedTerminal,
+     "an ICE transport that is failed stays failed until an ICE restart, which goes to checking"},
+    {"state.ice.closed", "states.md", trace::EventRuleId::IceClosedFinal, "an ICE transport that is closed stays closed"},
+    {"dtls-task.failed-sticky", "dtls-task.md", trace::EventRuleId::DtlsFailedSticky,
+     "a DTLS transport that is failed stays failed and fires no further statechange"},
+    {"state.dtls.closed", "states.md", trace::EventRuleId::DtlsClosedFinal, "a DTLS transport that is closed stays closed"},
+    {"close.states", "close.md", trace::EventRuleId::CloseStates,
+     "close() sets signalingState and every transport's state to closed at once"},
+}};
+
 }  // namespace
 
 RequirementInfo requirement_info(const std::string& requirement) {
@@ -76,6 +98,28 @@ RequirementInfo requirement_info(const std::string& requirement) {
     info.url = harness::spec_url(cited.document, cited.anchor);
     if (!e.page.empty()) info.notes = {"docs/spec/" + std::string(e.page) + "#" + std::string(e.id)};
     else if (e.id == "adapter-protocol") info.notes = {"docs/adapter-protocol.md"};
+    return info;
+  }
+  for (const auto& e : kTraceOnly) {
+    if (e.id != requirement) continue;
+    const trace::RuleRef cited = trace::rule_ref(e.cited);
+    info.text = e.text;
+    info.document = cited.document;
+    info.anchor = cited.anchor;
+    info.quote = cited.quote;
+    info.url = harness::spec_url(cited.document, cited.anchor);
+    info.notes = {"docs/spec/" + std::string(e.page) + "#" + std::string(e.id)};
+    return info;
+  }
+  // Any other rule a check-trace finding cites (signalingstatechange, icegatheringstatechange).
+  for (const trace::RuleRef& r : trace::all_event_rules()) {
+    if (r.id != requirement) continue;
+    info.text = r.quote;
+    info.document = r.document;
+    info.anchor = r.anchor;
+    info.quote = r.quote;
+    info.url = harness::spec_url(r.document, r.anchor);
+    if (std::string note = trace::rule_notes(r); !note.empty()) info.notes = {std::move(note)};
     return info;
   }
   info.text = requirement;

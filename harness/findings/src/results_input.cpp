@@ -4,6 +4,7 @@
 
 #include "connstate/findings/findings.h"
 #include "connstate/harness/json_input.h"
+#include "internal/results_header.h"
 
 namespace connstate::findings {
 
@@ -120,6 +121,15 @@ ResultRecord read_record(const json::object& record, const std::string& at) {
 
 }  // namespace
 
+const json::object& internal::read_run_header(const json::object& root, StackRun& run) {
+  const json::object& header = as_object(harness::require(root, "header", ""), "/header");
+  run.profile = string_or_empty(header, "profile");
+  run.tool_version = string_or_empty(header, "tool_version");
+  run.suite_version = string_or_empty(header, "suite_version");
+  run.date = string_or_empty(header, "date");
+  return header;
+}
+
 StackRun read_results(const std::string& path) {
   const std::string text = harness::read_file(path);
   const json::value doc = harness::parse_document(text, path);
@@ -129,11 +139,7 @@ StackRun read_results(const std::string& path) {
       throw FieldError("/format", "not a connstate results file (expected \"format\": \"connstate-results\")");
     StackRun run;
     run.file = path;
-    const json::object& header = as_object(harness::require(root, "header", ""), "/header");
-    run.profile = string_or_empty(header, "profile");
-    run.tool_version = string_or_empty(header, "tool_version");
-    run.suite_version = string_or_empty(header, "suite_version");
-    run.date = string_or_empty(header, "date");
+    const json::object& header = internal::read_run_header(root, run);
     const json::object& stack = as_object(harness::require(header, "stack", "/header"), "/header/stack");
     run.sut = string_or_empty(stack, "sut");
     run.name = string_or_empty(stack, "name");

@@ -14,6 +14,10 @@
 // For each finding and stack, `reproduce` shrinks the smallest case that shows it (fewer transports,
 // fewer steps, by delta debugging against the stack itself) and re-runs the result against the stack and
 // against the reference to confirm it.
+//
+// Recorded traces are evidence too: the findings of `connstate check-trace` are named by the same
+// requirements, kinds and ids (trace_departures), a stack's traces join its run's column (add_traces), and
+// `reproduce_from_trace` shrinks a minimal excerpt of the recording, confirmed by checking it again.
 #pragma once
 
 #include <map>
@@ -23,6 +27,7 @@
 
 #include "connstate/harness/cases.h"
 #include "connstate/harness/stack.h"
+#include "connstate/trace/trace.h"
 
 namespace connstate::findings {
 
@@ -61,16 +66,55 @@ struct ResultRecord {
   std::string message;
 };
 
+// One peer connection of a recorded trace, as `connstate check-trace --json` judged it (docs/findings.md,
+// "Findings from traces").
+struct TracePcRecord {
+  std::string id;        // "<trace id>#<pc>"
+  std::string trace_id;  // the trace file's path relative to check-trace's --root, without extension
+  std::string file;      // the trace file as check-trace was given it
+  std::string resolved_file;  // where read_trace_results found it ("" = not found: no excerpt)
+  std::string pc;
+  std::string stack, stack_version, scenario, recorded;
+  harness::Verdict verdict = harness::Verdict::Pass;
+  Profile profile = kDefaultProfile;
+  std::vector<trace::Finding> findings;
+};
+
 struct StackRun {
   std::string file;      // the results file
   std::string sut, name, version, homepage, issues;
   std::string profile, tool_version, suite_version, date;
   std::vector<ResultRecord> non_pass;  // every record whose verdict is not pass
   std::size_t total = 0;
+  // Recorded traces of the same stack (check-trace results): every pc whose verdict is not pass.
+  std::string traces_file;
+  std::vector<TracePcRecord> traces;
+  std::size_t traces_total = 0;  // pcs checked
+  double reorder_window_ms = 0;  // the check-trace option the traces were judged with
 };
 
 // Reads a results file; throws harness::InputError naming the file (and where in it) on bad input.
 StackRun read_results(const std::string& path);
+
+// Whether a JSON text is check-trace results ("format": "connstate-trace-results") rather than run results.
+bool is_trace_results(const std::string& json_text);
+// Reads check-trace results (`check-trace --json`, or the traces-N.json a comparison writes) as a run of
+// trace evidence: name and version from the traces' headers, one TracePcRecord per pc that did not pass.
+// A record's trace file is looked for as written, then under `traces_root`, then under the results
+// file's folder (check-trace writes the path it was given); where none exists the finding has no excerpt.
+// Throws harness::InputError naming the file on bad input.
+StackRun read_trace_results(const std::string& path, const std::string& traces_root = "");
+StackRun trace_results_from_json(const std::string& json_text, const std::string& source_name,
+                                 const std::string& traces_root = "");
+// Whether the traces of `traces` were recorded from the stack that `cases` ran (the trace header's stack
+// name is a word of the adapter's name: "pion" in "pion/webrtc (oracle)").
+bool same_stack(const StackRun& cases, const StackRun& traces);
+// Makes `traces` evidence of `into`: one column with both kinds of evidence.
+void add_traces(StackRun& into, StackRun&& traces);
+
+// Every departure one check-trace finding stands for (none for a kind that is not a departure), with the
+// same requirement ids, kinds and keys as judge_sequence gives for the same departure in a case.
+std::vector<Departure> trace_departures(const TracePcRecord& pc, const trace::Finding& finding);
 
 // Where one stack shows a finding.
 struct Occurrence {
@@ -86,6 +130,24 @@ struct Occurrence {
   bool passes_on_reference = false;     // the reference passes it
   std::vector<std::string> legal_under; // other profiles under which the stack's answer has no departure
   std::string note;                     // why there is no reproduction, if there is none
+
+  // Trace evidence: the pcs of run->traces that show it.
+  std::vector<std::size_t> trace_records;  // indexes into run->traces, each pc once
+  std::map<harness::Verdict, std::size_t> trace_verdicts;
+  std::optional<std::size_t> smallest_trace;  // the pc the excerpt starts from (fewest lines to the finding)
+  struct TraceExcerpt {
+    std::string file;                     // the recording
+    std::string trace_id, pc;
+    std::size_t finding_line = 0;         // where the recording shows it (a line of `file`)
+    double finding_t_ms = 0;
+    std::string finding_text;             // check-trace's words for it
+    std::size_t lines_before = 0;         // the pc's lines up to the finding, before shrinking
+    std::vector<std::size_t> line_numbers;  // the excerpt: lines of `file`, the header first if it has one
+    std::vector<std::string> lines;
+    bool confirmed_on_trace = false;      // check-trace on the excerpt gives the finding again
+    std::vector<std::string> legal_under; // profiles under which the excerpt shows no such finding
+  };
+  std::optional<TraceExcerpt> trace_excerpt;  // filled by reproduce_from_trace()
 };
 
 struct Finding {
@@ -109,6 +171,17 @@ std::vector<Finding> group_findings(const std::vector<StackRun>& runs);
 // Shrinks and confirms the reproduction of `occurrence` against `stack` (which must be the stack the
 // results came from) and the reference.
 void reproduce(const Finding& finding, Occurrence& occurrence, harness::StackUnderTest& stack);
+
+// The minimal trace excerpt of a finding shown by recorded traces: the pc's lines up to the finding,
+// shrunk by delta debugging while check-trace on the excerpt still gives the same finding id, and checked
+// once more (`confirmed_on_trace`). Without a case reproduction, `reproduction` becomes the excerpt's
+// transport steps as a sequence case (expected values from the reference) and `reproduction_steps` the
+// pc events the recording shows after each of them. No stack is run.
+void reproduce_from_trace(const Finding& finding, Occurrence& occurrence);
+// The trace evidence of an occurrence as a Markdown section for its bug report ("" when it has none).
+std::string trace_evidence_markdown(const Finding& finding, const Occurrence& occurrence);
+// ... and as the JSON object "trace_evidence" of by_stack[] (docs/schemas/findings.schema.json; "" if none).
+std::string trace_evidence_json(const Occurrence& occurrence);
 
 // The reproduction as a case file (docs/case-format.md), loadable by harness::parse_case_file.
 std::string reproduction_case_file(const Finding& finding, const Occurrence& occurrence);
