@@ -54,10 +54,7 @@ void print_finding(const findings::Finding& f, bool known) {
     std::printf("  %s %s: %zu case%s", o.run->name.c_str(), o.run->version.c_str(), o.records.size(),
                 o.records.size() == 1 ? "" : "s");
     if (o.reproduction) {
-      const auto& c = *o.reproduction;
-      if (c.kind == CaseKind::Snapshot) std::printf(", reproduction: a snapshot of %zu transport%s", c.transports.size(),
-                                                    c.transports.size() == 1 ? "" : "s");
-      else std::printf(", reproduction: %zu step%s", c.steps.size(), c.steps.size() == 1 ? "" : "s");
+      std::printf(", reproduction: %s", findings::reproduction_size(*o.reproduction).c_str());
       std::printf(" (%s on the stack, %s on the reference)", o.confirmed_on_stack ? "confirmed" : "NOT confirmed",
                   o.passes_on_reference ? "passes" : "does NOT pass");
     } else if (!o.note.empty()) {
@@ -68,6 +65,15 @@ void print_finding(const findings::Finding& f, bool known) {
 }
 
 }  // namespace
+
+// Reads every --annotations file and merges them; each warning goes to stderr.
+void merge_annotations(std::vector<findings::Finding>& all, const std::vector<findings::StackRun>& runs,
+                       const std::vector<std::string>& files, const char* command) {
+  std::vector<findings::Annotations> annotations;
+  for (const auto& file : files) annotations.push_back(findings::read_annotations(file));
+  for (const auto& warning : findings::apply_annotations(all, runs, annotations))
+    std::fprintf(stderr, "%s: warning: %s\n", command, warning.c_str());
+}
 
 void write_run_findings(const std::string& results_json, StackUnderTest& stack, const std::string& report_dir) {
   std::vector<findings::StackRun> runs{findings::read_results(results_json)};
@@ -83,7 +89,8 @@ void write_run_findings(const std::string& results_json, StackUnderTest& stack, 
 
 int findings_command(const Args& args) {
   ArgParser p("connstate findings",
-              "connstate findings RESULTS.json... [--sut SUT] [--json FILE] [--report-dir DIR] [--expectations FILE]",
+              "connstate findings RESULTS.json... [--sut SUT] [--json FILE] [--report-dir DIR] [--expectations FILE]\n"
+              "                  [--annotations FILE]... [--stack-summary FILE] [--no-reproduce]",
               "Groups the non-pass results of one or more runs (the JSON of `connstate run --json`, or the\n"
               "results.json of each column of `connstate compare --report-dir`) into findings: one per violated\n"
               "requirement and shape of departure, whatever the number or order of transports, judging every\n"
@@ -94,8 +101,16 @@ int findings_command(const Args& args) {
   p.positional("RESULTS.json", "results files")
       .option("sut", "SUT", "the stack to shrink and confirm against (reference:, plugin:, exec:)")
       .option("json", "FILE", "write the findings as JSON (docs/schemas/findings.schema.json)")
-      .option("report-dir", "DIR", "write a Markdown bug report per finding and stack, and index.md/index.html")
+      .option("report-dir", "DIR",
+              "write a bug report per finding and stack (Markdown and HTML), index.md/index.html per stack,\n"
+              "and matrix.md/matrix.html (findings x stacks)")
       .option("expectations", "FILE", "an expectations file whose \"findings\" object lists the known findings")
+      .option("annotations", "FILE",
+              "causes in a stack's code keyed by finding id (docs/schemas/annotations.schema.json); applies\n"
+              "to the results whose stack name is the file's \"stack\"; repeatable",
+              true)
+      .option("stack-summary", "FILE",
+              "write the stack's findings as one Markdown page (a stack's FINDINGS.md); one results file only")
       .option("no-reproduce", "", "group only: do not run the stack");
   p.epilog("exit codes: 0 no failing finding, or every one is listed in --expectations; 1 new findings;\n"
            "2 bad usage or bad input files; 3 a stack could not be run.");
@@ -107,7 +122,11 @@ int findings_command(const Args& args) {
   std::map<std::string, std::string> known;
   if (auto e = p.value("expectations")) known = findings::read_known_findings(*e);
 
+  if (p.has("stack-summary") && runs.size() != 1)
+    throw UsageError("--stack-summary writes one stack's page: give exactly one results file");
+
   std::vector<findings::Finding> all = findings::group_findings(runs);
+  merge_annotations(all, runs, p.values("annotations"), "connstate findings");
   if (!p.has("no-reproduce") && !reproduce_all(all, runs, p.value_or("sut", ""), StackOptions{})) return kExitStackError;
 
   std::size_t fresh = 0;
@@ -120,7 +139,17 @@ int findings_command(const Args& args) {
   if (auto f = p.value("json")) write_text(*f, findings::findings_json(all, known));
   if (auto d = p.value("report-dir")) {
     findings::write_report_dir(all, known, *d);
-    std::printf("reports in %s/<stack>/index.md\n", d->c_str());
+    std::printf("reports in %s/<stack>/index.html, by stack in %s/matrix.html\n", d->c_str(), d->c_str());
+  }
+  if (auto f = p.value("stack-summary")) {
+    const std::string page_dir = std::filesystem::path(*f).parent_path().string();
+    std::string preamble = "Generated from the results of a run of " + runs.front().date +
+                           "; do not edit, regenerate with `connstate findings " + runs.front().file;
+    for (const auto& a : p.values("annotations")) preamble += " --annotations " + a;
+    preamble += " --stack-summary " + *f +
+                "` (docs/findings.md, \"A stack's FINDINGS.md\"). The causes in the code come from the annotations.";
+    write_text(*f, findings::stack_summary_markdown(all, runs.front(), known, page_dir, preamble));
+    std::printf("wrote %s\n", f->c_str());
   }
   return fresh ? kExitUnexpected : kExitOk;
 }
