@@ -22,32 +22,6 @@ void write_text(const std::string& path, const std::string& text) {
   if (std::fclose(f) != 0 || !ok) throw UsageError("cannot write " + path);
 }
 
-// Shrinks and confirms every finding's reproduction on each run's stack. Returns false (after printing
-// why) when a stack cannot be run.
-bool reproduce_all(std::vector<findings::Finding>& all, const std::vector<findings::StackRun>& runs,
-                   const std::string& sut_override, const StackOptions& options) {
-  for (const findings::StackRun& run : runs) {
-    const std::string sut = sut_override.empty() ? run.sut : sut_override;
-    if (sut.empty()) throw UsageError(run.file + ": the results name no stack (header.stack.sut); give --sut");
-    std::unique_ptr<StackUnderTest> stack;
-    try {
-      stack = make_stack(sut, options);
-    } catch (const StackError& e) {
-      std::fprintf(stderr, "connstate findings: the stack %s could not be run: %s\n%s%s", sut.c_str(), e.what(),
-                   e.evidence.c_str(), e.evidence.empty() || e.evidence.back() == '\n' ? "" : "\n");
-      return false;
-    }
-    for (findings::Finding& f : all)
-      for (findings::Occurrence& o : f.stacks)
-        if (o.run == &run) findings::reproduce(f, o, *stack);
-    if (stack->gave_up()) {
-      std::fprintf(stderr, "connstate findings: the stack %s broke too often while reproducing\n", sut.c_str());
-      return false;
-    }
-  }
-  return true;
-}
-
 void print_finding(const findings::Finding& f, bool known) {
   std::printf("%s %s\n  %s\n", known ? "known" : (f.failing ? "NEW  " : "note "), f.id.c_str(), f.title.c_str());
   for (const findings::Occurrence& o : f.stacks) {
@@ -66,6 +40,31 @@ void print_finding(const findings::Finding& f, bool known) {
 
 }  // namespace
 
+bool reproduce_findings(std::vector<findings::Finding>& all, const std::vector<findings::StackRun>& runs,
+                        const std::vector<std::pair<std::string, StackOptions>>& stacks, const char* command) {
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const findings::StackRun& run = runs[i];
+    const auto& [sut, options] = stacks[i];
+    if (sut.empty()) throw UsageError(run.file + ": the results name no stack (header.stack.sut); give --sut");
+    std::unique_ptr<StackUnderTest> stack;
+    try {
+      stack = make_stack(sut, options);
+    } catch (const StackError& e) {
+      std::fprintf(stderr, "%s: the stack %s could not be run: %s\n%s%s", command, sut.c_str(), e.what(),
+                   e.evidence.c_str(), e.evidence.empty() || e.evidence.back() == '\n' ? "" : "\n");
+      return false;
+    }
+    for (findings::Finding& f : all)
+      for (findings::Occurrence& o : f.stacks)
+        if (o.run == &run) findings::reproduce(f, o, *stack);
+    if (stack->gave_up()) {
+      std::fprintf(stderr, "%s: the stack %s broke too often while reproducing\n", command, sut.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
 // Reads every --annotations file and merges them; each warning goes to stderr.
 void merge_annotations(std::vector<findings::Finding>& all, const std::vector<findings::StackRun>& runs,
                        const std::vector<std::string>& files, const char* command) {
@@ -82,7 +81,7 @@ void write_run_findings(const std::string& results_json, StackUnderTest& stack, 
     for (findings::Occurrence& o : f.stacks) findings::reproduce(f, o, stack);
   const std::filesystem::path dir(report_dir);
   write_text((dir / "findings.json").string(), findings::findings_json(all, {}));
-  findings::write_report_dir(all, {}, (dir / "findings").string());
+  findings::write_report_dir(all, {}, (dir / "findings").string(), runs);
   std::printf("  findings: %zu (%s, %s/<stack>/index.md)\n", all.size(), (dir / "findings.json").string().c_str(),
               (dir / "findings").string().c_str());
 }
@@ -127,7 +126,9 @@ int findings_command(const Args& args) {
 
   std::vector<findings::Finding> all = findings::group_findings(runs);
   merge_annotations(all, runs, p.values("annotations"), "connstate findings");
-  if (!p.has("no-reproduce") && !reproduce_all(all, runs, p.value_or("sut", ""), StackOptions{})) return kExitStackError;
+  std::vector<std::pair<std::string, StackOptions>> stacks;
+  for (const auto& run : runs) stacks.push_back({p.value_or("sut", run.sut), StackOptions{}});
+  if (!p.has("no-reproduce") && !reproduce_findings(all, runs, stacks, "connstate findings")) return kExitStackError;
 
   std::size_t fresh = 0;
   for (const auto& f : all) {
@@ -138,7 +139,7 @@ int findings_command(const Args& args) {
   std::printf("%zu finding%s, %zu new\n", all.size(), all.size() == 1 ? "" : "s", fresh);
   if (auto f = p.value("json")) write_text(*f, findings::findings_json(all, known));
   if (auto d = p.value("report-dir")) {
-    findings::write_report_dir(all, known, *d);
+    findings::write_report_dir(all, known, *d, runs);
     std::printf("reports in %s/<stack>/index.html, by stack in %s/matrix.html\n", d->c_str(), d->c_str());
   }
   if (auto f = p.value("stack-summary")) {

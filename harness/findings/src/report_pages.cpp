@@ -424,21 +424,27 @@ std::string index_html(const StackRun& run, const Rows& rows, const std::map<std
 }
 
 // Rows are findings, columns are stacks: which departures several stacks share, those first.
+using Slugs = std::map<const StackRun*, std::string>;
+
 struct Matrix {
   std::vector<const StackRun*> columns;
   std::vector<const Finding*> rows;
 };
 
-Matrix matrix_of(const std::vector<Finding>& findings) {
+Matrix matrix_of(const std::vector<Finding>& findings, const std::vector<const StackRun*>& columns) {
   Matrix m;
-  for (const Finding& f : findings) {
-    m.rows.push_back(&f);
-    for (const Occurrence& o : f.stacks)
-      if (std::find(m.columns.begin(), m.columns.end(), o.run) == m.columns.end()) m.columns.push_back(o.run);
-  }
+  m.columns = columns;
+  for (const Finding& f : findings) m.rows.push_back(&f);
   std::stable_sort(m.rows.begin(), m.rows.end(),
                    [](const Finding* a, const Finding* b) { return a->stacks.size() > b->stacks.size(); });
   return m;
+}
+
+// A matrix column's heading: the stack and the first word of its version ("1.22.0", not the packaging
+// details after it), so the table stays readable; the stack's index has the full version.
+std::string column_heading(const StackRun& run) {
+  const std::string version = run.version.substr(0, run.version.find(' '));
+  return version.empty() ? run.name : run.name + " " + version;
 }
 
 const Occurrence* occurrence_of(const Finding& f, const StackRun* run) {
@@ -452,18 +458,19 @@ std::string matrix_intro(const Matrix& m) {
          "finding, linked to the stack's bug report; an empty cell: the stack does not show it.";
 }
 
-std::string matrix_markdown(const std::vector<Finding>& findings) {
-  const Matrix m = matrix_of(findings);
+std::string matrix_markdown(const std::vector<Finding>& findings, const std::vector<const StackRun*>& columns,
+                            const Slugs& slugs) {
+  const Matrix m = matrix_of(findings, columns);
   std::ostringstream md;
   md << "# Findings by stack\n\n" << matrix_intro(m) << "\n\n";
   std::vector<std::string> header{"finding", "what", "stacks"};
-  for (const StackRun* run : m.columns) header.push_back(run->name + " " + run->version);
+  for (const StackRun* run : m.columns) header.push_back(column_heading(*run));
   std::vector<std::vector<std::string>> rows;
   for (const Finding* f : m.rows) {
     std::vector<std::string> row{"`" + f->id + "`", f->title, std::to_string(f->stacks.size())};
     for (const StackRun* run : m.columns) {
       const Occurrence* o = occurrence_of(*f, run);
-      row.push_back(o ? "[" + std::to_string(o->records.size()) + "](" + stack_slug(*run) + "/" + f->id + ".md)" : "");
+      row.push_back(o ? "[" + std::to_string(o->records.size()) + "](" + slugs.at(run) + "/" + f->id + ".md)" : "");
     }
     rows.push_back(std::move(row));
   }
@@ -471,14 +478,15 @@ std::string matrix_markdown(const std::vector<Finding>& findings) {
   return md.str();
 }
 
-std::string matrix_html(const std::vector<Finding>& findings) {
-  const Matrix m = matrix_of(findings);
+std::string matrix_html(const std::vector<Finding>& findings, const std::vector<const StackRun*>& columns,
+                        const Slugs& slugs) {
+  const Matrix m = matrix_of(findings, columns);
   std::ostringstream h;
   h << page_head("Findings by stack") << "<h1>Findings by stack</h1>\n<p id=\"summary\">" << html_escape(matrix_intro(m))
     << "</p>\n<table id=\"findings-matrix\"><thead><tr><th>finding</th><th>what</th><th>stacks</th>";
   for (const StackRun* run : m.columns)
-    h << "<th class=\"stack\"><a href=\"" << html_escape(stack_slug(*run)) << "/index.html\">"
-      << html_escape(run->name + " " + run->version) << "</a></th>";
+    h << "<th class=\"stack\"><a href=\"" << html_escape(slugs.at(run)) << "/index.html\">"
+      << html_escape(column_heading(*run)) << "</a></th>";
   h << "</tr></thead><tbody>\n";
   for (const Finding* f : m.rows) {
     h << "<tr class=\"finding" << (f->stacks.size() > 1 ? " shared" : "") << "\" data-id=\"" << html_escape(f->id)
@@ -488,7 +496,7 @@ std::string matrix_html(const std::vector<Finding>& findings) {
       const Occurrence* o = occurrence_of(*f, run);
       if (!o) h << "<td class=\"absent\"></td>";
       else
-        h << "<td class=\"count shows\"><a href=\"" << html_escape(stack_slug(*run) + "/" + f->id) << ".html\">"
+        h << "<td class=\"count shows\"><a href=\"" << html_escape(slugs.at(run) + "/" + f->id) << ".html\">"
           << o->records.size() << "</a></td>";
     }
     h << "</tr>\n";
@@ -523,14 +531,29 @@ std::string stack_slug(const StackRun& run) {
 
 std::vector<std::string> write_report_dir(const std::vector<Finding>& findings,
                                           const std::map<std::string, std::string>& known, const std::string& dir) {
+  std::vector<StackRun> none;
+  return write_report_dir(findings, known, dir, none);
+}
+
+std::vector<std::string> write_report_dir(const std::vector<Finding>& findings,
+                                          const std::map<std::string, std::string>& known, const std::string& dir,
+                                          const std::vector<StackRun>& all_runs) {
   std::vector<std::string> written;
   std::vector<const StackRun*> runs;
+  for (const StackRun& run : all_runs) runs.push_back(&run);
   for (const Finding& f : findings)
     for (const Occurrence& o : f.stacks)
       if (std::find(runs.begin(), runs.end(), o.run) == runs.end()) runs.push_back(o.run);
+  Slugs slugs;
+  for (const StackRun* run : runs) {
+    const bool shared = std::count_if(runs.begin(), runs.end(), [&](const StackRun* other) {
+                          return stack_slug(*other) == stack_slug(*run);
+                        }) > 1;
+    slugs[run] = stack_slug(*run) + (shared ? "-" + run->profile : "");
+  }
   for (const StackRun* run : runs) {
     const Rows rows = rows_of(findings, run);
-    const fs::path folder = fs::path(dir) / stack_slug(*run);
+    const fs::path folder = fs::path(dir) / slugs.at(run);
     fs::create_directories(folder);
     for (const auto& [f, o] : rows) {
       const ReportPage page = report_page(*f, *o, known, folder.string());
@@ -542,8 +565,8 @@ std::vector<std::string> write_report_dir(const std::vector<Finding>& findings,
     write_file(folder / "index.html", index_html(*run, rows, known), written);
   }
   fs::create_directories(dir);
-  write_file(fs::path(dir) / "matrix.md", matrix_markdown(findings), written);
-  write_file(fs::path(dir) / "matrix.html", matrix_html(findings), written);
+  write_file(fs::path(dir) / "matrix.md", matrix_markdown(findings, runs, slugs), written);
+  write_file(fs::path(dir) / "matrix.html", matrix_html(findings, runs, slugs), written);
   return written;
 }
 

@@ -153,6 +153,11 @@ std::string findings_json(const std::vector<Finding>& findings, const std::map<s
 // matrix.html (rows findings, columns stacks, shared findings first) under `dir`. Returns the files written.
 std::vector<std::string> write_report_dir(const std::vector<Finding>& findings,
                                           const std::map<std::string, std::string>& known, const std::string& dir);
+// The same, with a column in the matrix and an index for each of `runs`, also those without findings
+// (two runs of the same stack and version get their profile in their folder name).
+std::vector<std::string> write_report_dir(const std::vector<Finding>& findings,
+                                          const std::map<std::string, std::string>& known, const std::string& dir,
+                                          const std::vector<StackRun>& runs);
 
 // A stack's findings on one Markdown page that stands alone (what a stack's FINDINGS.md is): the table of
 // the index (finding, what, cases, reproduction, cause in the code) and a section per finding with the
