@@ -30,20 +30,26 @@ std::string plural(std::size_t n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
-// Markdown inline text as HTML: escaped, with `code` spans as <code>.
+// Markdown inline text as HTML: escaped, with `code` spans as <code> and **strong** outside them.
 std::string inline_html(const std::string& text) {
   const std::string escaped = html_escape(text);
   std::string out;
-  bool in_code = false;
-  for (char ch : escaped) {
+  bool in_code = false, in_strong = false;
+  for (std::size_t i = 0; i < escaped.size(); ++i) {
+    const char ch = escaped[i];
     if (ch == '`') {
       out += in_code ? "</code>" : "<code>";
       in_code = !in_code;
+    } else if (!in_code && ch == '*' && i + 1 < escaped.size() && escaped[i + 1] == '*') {
+      out += in_strong ? "</strong>" : "<strong>";
+      in_strong = !in_strong;
+      ++i;
     } else {
       out += ch;
     }
   }
   if (in_code) out += "</code>";
+  if (in_strong) out += "</strong>";
   return out;
 }
 
@@ -145,9 +151,14 @@ void table_markdown(std::ostringstream& md, const std::vector<std::string>& head
 
 void table_html(std::ostringstream& h, const std::string& id, const std::vector<std::string>& header,
                 const std::vector<std::vector<std::string>>& rows) {
-  h << "<table id=\"" << id << "\"><thead><tr>";
-  for (const auto& c : header) h << "<th>" << inline_html(c) << "</th>";
-  h << "</tr></thead><tbody>\n";
+  h << "<table id=\"" << id << "\">";
+  // A Markdown table needs a header row; a table of labels and values reads better without one.
+  if (std::any_of(header.begin(), header.end(), [](const std::string& c) { return !c.empty(); })) {
+    h << "<thead><tr>";
+    for (const auto& c : header) h << "<th>" << inline_html(c) << "</th>";
+    h << "</tr></thead>";
+  }
+  h << "<tbody>\n";
   for (const auto& row : rows) {
     h << "<tr>";
     for (const auto& c : row) h << "<td>" << inline_html(c) << "</td>";
@@ -297,7 +308,7 @@ const char* kPageStyle =
     "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;line-height:1.45}"
     "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;"
     "vertical-align:top}th{background:#f3f3f3}code{background:#f4f4f4;padding:0 .2em}"
-    "pre{background:#fafafa;border:1px solid #ddd;padding:.6em;overflow-x:auto}"
+    "pre{background:#fafafa;border:1px solid #ddd;padding:.6em;white-space:pre-wrap;overflow-wrap:anywhere}"
     "blockquote{border-left:4px solid #ccc;margin:0;padding:.2em 1em;color:#333}"
     "tr.new td.known{color:#b00}td.cases,td.count{text-align:right}.shared{font-weight:bold}";
 
@@ -382,15 +393,25 @@ std::string index_summary(const StackRun& run, std::size_t findings) {
          ", profile `" + run.profile + "`).";
 }
 
-std::vector<std::string> index_row(const Finding& f, const Occurrence& o, const std::map<std::string, std::string>& known,
-                                   const std::string& link) {
-  const auto k = known.find(f.id);
-  const std::string cause = cause_words(o);
-  return {link.empty() ? "`" + f.id + "`" : "[`" + f.id + "`](" + link + ")", f.title, std::to_string(o.records.size()),
-          reproduction_words(o), cause.empty() ? "—" : cause, k == known.end() ? "new" : k->second};
+// The index's columns; "known" only when an expectations file listed known findings (without one, every
+// finding would read "new").
+std::vector<std::string> index_header(const std::map<std::string, std::string>& known) {
+  std::vector<std::string> header{"finding", "what", "cases", "reproduction", "cause in the code"};
+  if (!known.empty()) header.push_back("known");
+  return header;
 }
 
-const std::vector<std::string> kIndexHeader = {"finding", "what", "cases", "reproduction", "cause in the code", "known"};
+std::vector<std::string> index_row(const Finding& f, const Occurrence& o, const std::map<std::string, std::string>& known,
+                                   const std::string& link) {
+  const std::string cause = cause_words(o);
+  std::vector<std::string> row{link.empty() ? "`" + f.id + "`" : "[`" + f.id + "`](" + link + ")", f.title,
+                               std::to_string(o.records.size()), reproduction_words(o), cause.empty() ? "—" : cause};
+  if (!known.empty()) {
+    const auto k = known.find(f.id);
+    row.push_back(k == known.end() ? "new" : k->second);
+  }
+  return row;
+}
 
 std::string index_markdown(const StackRun& run, const Rows& rows, const std::map<std::string, std::string>& known) {
   std::ostringstream md;
@@ -398,7 +419,7 @@ std::string index_markdown(const StackRun& run, const Rows& rows, const std::map
      << " Each finding links its bug report; the HTML form of this page is `index.html`.\n\n";
   std::vector<std::vector<std::string>> table;
   for (const auto& [f, o] : rows) table.push_back(index_row(*f, *o, known, f->id + ".md"));
-  table_markdown(md, kIndexHeader, table);
+  table_markdown(md, index_header(known), table);
   return md.str();
 }
 
@@ -408,7 +429,7 @@ std::string index_html(const StackRun& run, const Rows& rows, const std::map<std
   h << page_head(title) << "<h1>" << html_escape(title) << "</h1>\n<p id=\"summary\">"
     << inline_html(index_summary(run, rows.size())) << " <a href=\"../matrix.html\">All stacks by finding</a>.</p>\n";
   h << "<table id=\"findings\"><thead><tr>";
-  for (const auto& c : kIndexHeader) h << "<th>" << html_escape(c) << "</th>";
+  for (const auto& c : index_header(known)) h << "<th>" << html_escape(c) << "</th>";
   h << "</tr></thead><tbody>\n";
   for (const auto& [f, o] : rows) {
     const auto k = known.find(f->id);
@@ -416,8 +437,9 @@ std::string index_html(const StackRun& run, const Rows& rows, const std::map<std
     h << "<tr class=\"finding " << (k == known.end() ? "new" : "known") << "\" data-id=\"" << html_escape(f->id)
       << "\"><td><a href=\"" << html_escape(f->id) << ".html\"><code>" << html_escape(f->id) << "</code></a></td><td>"
       << inline_html(cells[1]) << "</td><td class=\"cases\">" << cells[2] << "</td><td>" << inline_html(cells[3])
-      << "</td><td class=\"cause\">" << inline_html(cells[4]) << "</td><td class=\"known\">" << inline_html(cells[5])
-      << "</td></tr>\n";
+      << "</td><td class=\"cause\">" << inline_html(cells[4]) << "</td>";
+    if (cells.size() > 5) h << "<td class=\"known\">" << inline_html(cells[5]) << "</td>";
+    h << "</tr>\n";
   }
   h << "</tbody></table></body></html>\n";
   return h.str();
@@ -586,7 +608,7 @@ std::string stack_summary_markdown(const std::vector<Finding>& findings, const S
     anchor.erase(std::remove(anchor.begin(), anchor.end(), '.'), anchor.end());
     table.push_back(index_row(*f, *o, known, "#" + anchor));
   }
-  table_markdown(md, kIndexHeader, table);
+  table_markdown(md, index_header(known), table);
   md << "\n";
   const std::string cases_dir = harness::default_cases_dir();
   for (const auto& [f, o] : rows) {

@@ -233,3 +233,47 @@ BOOST_AUTO_TEST_CASE(finding_pages_render_in_chromium) {
     }
   }
 }
+
+// The committed tools/adapters/<stack>/FINDINGS.md are generated stack summaries: they say so and how to
+// regenerate them, render on a forge, every finding of the table has its section, and every relative link
+// resolves in the repository (docs/spec notes to an existing page and anchor).
+BOOST_AUTO_TEST_CASE(committed_findings_pages_are_generated_and_links_resolve) {
+  std::size_t pages = 0;
+  for (const char* stack : {"aiortc", "pion", "werift", "webrtcbin", "libwebrtc"}) {
+    const std::filesystem::path page = std::filesystem::path(kSourceDir) / "tools/adapters" / stack / "FINDINGS.md";
+    BOOST_TEST_CONTEXT(page.string()) {
+      BOOST_TEST_REQUIRE(std::filesystem::exists(page));
+      ++pages;
+      const std::string md = read_text(page.string());
+      BOOST_TEST(md.starts_with("# Findings: "));
+      BOOST_TEST(md.find("\n\nGenerated from the results of a run of ") != std::string::npos);
+      BOOST_TEST(md.find("--stack-summary tools/adapters/" + std::string(stack) + "/FINDINGS.md`") != std::string::npos);
+      check_forge_markdown(md, page.string());
+      std::size_t rows = 0;
+      for (std::size_t pos = md.find("](#"); pos != std::string::npos; pos = md.find("](#", pos + 1)) {
+        ++rows;
+        const std::string anchor = md.substr(pos + 3, md.find(')', pos) - pos - 3);
+        // GitHub's heading anchors: lower case, dots dropped.
+        bool has_heading = false;
+        for (std::size_t h = md.find("\n## F-"); h != std::string::npos; h = md.find("\n## F-", h + 1)) {
+          std::string heading = md.substr(h + 4, md.find('\n', h + 1) - h - 4), slug;
+          for (char ch : heading)
+            if (ch != '.') slug += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          has_heading = has_heading || slug == anchor;
+        }
+        BOOST_TEST(has_heading, "no section for #" << anchor);
+      }
+      BOOST_TEST(rows == count(md, "\n## F-"));
+      for (std::size_t pos = md.find("](../"); pos != std::string::npos; pos = md.find("](../", pos + 1)) {
+        const std::string link = md.substr(pos + 2, md.find(')', pos) - pos - 2);
+        const std::string file = link.substr(0, link.find('#'));
+        const std::filesystem::path target = page.parent_path() / file;
+        BOOST_TEST(std::filesystem::exists(target), link);
+        if (link.find('#') != std::string::npos && std::filesystem::exists(target))
+          BOOST_TEST(read_text(target.string()).find("<a id=\"" + link.substr(link.find('#') + 1) + "\">") != std::string::npos,
+                     link);
+      }
+    }
+  }
+  BOOST_TEST(pages == 5u);
+}
