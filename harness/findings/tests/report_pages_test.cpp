@@ -19,10 +19,13 @@ namespace json = boost::json;
 
 namespace {
 
-std::string chromium() {
+// Headless Chromium, or the test program skips (exit 77) when it is missing outside CI.
+std::string chromium_or_skip() {
   for (const char* c : {"/usr/bin/chromium", "/usr/bin/chromium-browser"})
     if (std::filesystem::exists(c)) return c;
-  return "";
+  if (under_ci()) BOOST_FAIL("chromium is not installed (tools/install-deps installs it)");
+  std::puts("SKIP: chromium is not installed; run tools/install-deps");
+  std::exit(77);
 }
 
 const char* kFlags =
@@ -163,12 +166,7 @@ BOOST_AUTO_TEST_CASE(annotations_are_merged_by_finding_id) {
 }
 
 BOOST_AUTO_TEST_CASE(index_renders_in_chromium) {
-  const std::string browser = chromium();
-  if (browser.empty()) {
-    if (under_ci()) BOOST_FAIL("chromium is not installed (tools/install-deps installs it)");
-    std::puts("SKIP: chromium is not installed; run tools/install-deps");
-    std::exit(77);
-  }
+  const std::string browser = chromium_or_skip();
   Reports r;
   const std::string url = "file://" + (r.stack_dir / "index.html").string();
   const auto dom = run_command(browser + kFlags + " --user-data-dir=" + r.dir.str() + "/profile --dump-dom " + url);
@@ -187,12 +185,7 @@ BOOST_AUTO_TEST_CASE(index_renders_in_chromium) {
 // reproduction three ways (steps table, protocol-1 lines, case file), the confirmation, the profiles
 // under which the answer is legal and the cause in the code; and no external resource.
 BOOST_AUTO_TEST_CASE(finding_pages_render_in_chromium) {
-  const std::string browser = chromium();
-  if (browser.empty()) {
-    if (under_ci()) BOOST_FAIL("chromium is not installed (tools/install-deps installs it)");
-    std::puts("SKIP: chromium is not installed; run tools/install-deps");
-    std::exit(77);
-  }
+  const std::string browser = chromium_or_skip();
   Reports r;
   BOOST_TEST_REQUIRE(!r.findings.empty());
   for (const auto& v : r.findings) {
