@@ -310,11 +310,13 @@ const char* kPageStyle =
     "vertical-align:top}th{background:#f3f3f3}code{background:#f4f4f4;padding:0 .2em}"
     "pre{background:#fafafa;border:1px solid #ddd;padding:.6em;white-space:pre-wrap;overflow-wrap:anywhere}"
     "blockquote{border-left:4px solid #ccc;margin:0;padding:.2em 1em;color:#333}"
-    "tr.new td.known{color:#b00}td.cases,td.count{text-align:right}.shared{font-weight:bold}";
+    "tr.new td.known{color:#b00}td.cases,td.count{text-align:right}tr.shared td:nth-child(3){font-weight:bold}"
+    "body.wide{max-width:none}td.shows{background:#fde2e2}";
 
-std::string page_head(const std::string& title) {
+std::string page_head(const std::string& title, const std::string& body_class = "") {
   return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
-         "</title>\n<style>" + kPageStyle + "</style></head>\n<body>\n";
+         "</title>\n<style>" + kPageStyle + "</style></head>\n<body" +
+         (body_class.empty() ? "" : " class=\"" + body_class + "\"") + ">\n";
 }
 
 std::string bug_report_html(const ReportPage& p) {
@@ -504,7 +506,7 @@ std::string matrix_html(const std::vector<Finding>& findings, const std::vector<
                         const Slugs& slugs) {
   const Matrix m = matrix_of(findings, columns);
   std::ostringstream h;
-  h << page_head("Findings by stack") << "<h1>Findings by stack</h1>\n<p id=\"summary\">" << html_escape(matrix_intro(m))
+  h << page_head("Findings by stack", "wide") << "<h1>Findings by stack</h1>\n<p id=\"summary\">" << html_escape(matrix_intro(m))
     << "</p>\n<table id=\"findings-matrix\"><thead><tr><th>finding</th><th>what</th><th>stacks</th>";
   for (const StackRun* run : m.columns)
     h << "<th class=\"stack\"><a href=\"" << html_escape(slugs.at(run)) << "/index.html\">"
