@@ -337,6 +337,13 @@ int compare(const Args& args) {
     fs::create_directories(out, ec);
     if (ec) throw UsageError("cannot create " + out.string() + ": " + ec.message());
   }
+  const bool want_findings = column_reports && !p.has("no-findings");
+  if (want_findings)
+    // A bad annotations file or "findings" object is bad input: say so now, not after every column ran.
+    for (const StackConfig& sc : cfg.stacks) {
+      if (!sc.annotations.empty()) findings::read_annotations((cfg.dir / sc.annotations).string());
+      if (!sc.expectations.empty()) findings::read_known_findings((cfg.dir / sc.expectations).string());
+    }
   LoadOptions load = cfg.load;
   load.stream_generated = true;
   const Suite suite = load_suite(p.value_or("cases-dir", default_cases_dir()), load);
@@ -475,7 +482,7 @@ int compare(const Args& args) {
   write_text(out / "matrix.json", j);
 
   const FindingsView findings_view =
-      column_reports && !p.has("no-findings") ? write_findings_view(columns, cfg, out) : FindingsView{};
+      want_findings ? write_findings_view(columns, cfg, out) : FindingsView{};
 
   // --- matrix.html / matrix.md --------------------------------------------------------------
   std::vector<const Case*> rows;

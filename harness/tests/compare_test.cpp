@@ -181,4 +181,13 @@ BOOST_AUTO_TEST_CASE(findings_view_by_stack) {
   BOOST_TEST(r.exit_code == 0, r.out);
   BOOST_TEST(!std::filesystem::exists(dir.str() + "/none/findings"));
   BOOST_TEST(read_text(dir.str() + "/none/matrix.md").find("By finding") == std::string::npos);
+
+  // An annotations file without "stack" is bad input, named before any column runs.
+  dir.file("bad-annotations.json", R"({"annotations": []})");
+  const std::string bad = dir.file("bad-compare.json", R"({"title": "t", "stacks": [
+      {"name": "legacy", "sut": "reference:legacy-mdn", "annotations": "bad-annotations.json"}]})");
+  r = run_command(kCli + " compare --config " + bad + " --report-dir " + dir.str() + "/bad");
+  BOOST_TEST(r.exit_code == 2, r.out);
+  BOOST_TEST(r.out.find("bad-annotations.json") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("compare: legacy") == std::string::npos, r.out);
 }
