@@ -44,6 +44,7 @@ bool reproduce_findings(std::vector<findings::Finding>& all, const std::vector<f
                         const std::vector<std::pair<std::string, StackOptions>>& stacks, const char* command) {
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const findings::StackRun& run = runs[i];
+    if (run.non_pass.empty()) continue;  // no case that did not pass: nothing to shrink on the stack
     const auto& [sut, options] = stacks[i];
     if (sut.empty()) throw UsageError(run.file + ": the results name no stack (header.stack.sut); give --sut");
     std::unique_ptr<StackUnderTest> stack;
