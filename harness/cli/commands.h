@@ -49,8 +49,10 @@ void write_run_findings(const std::string& results_json, harness::StackUnderTest
 // its options for runs[i]). Returns false, after saying why on stderr, when a stack cannot be run.
 bool reproduce_findings(std::vector<findings::Finding>& all, const std::vector<findings::StackRun>& runs,
                         const std::vector<std::pair<std::string, harness::StackOptions>>& stacks, const char* command);
-// Reads the annotations files and merges them into the findings; each warning goes to stderr.
-void merge_annotations(std::vector<findings::Finding>& all, const std::vector<findings::StackRun>& runs,
-                       const std::vector<std::string>& files, const char* command);
+// Reads the annotations files and merges them into the findings; each warning goes to stderr. Returns
+// the files read.
+std::vector<findings::Annotations> merge_annotations(std::vector<findings::Finding>& all,
+                                                     const std::vector<findings::StackRun>& runs,
+                                                     const std::vector<std::string>& files, const char* command);
 
 }  // namespace connstate::cli

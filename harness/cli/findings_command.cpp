@@ -66,13 +66,14 @@ bool reproduce_findings(std::vector<findings::Finding>& all, const std::vector<f
   return true;
 }
 
-// Reads every --annotations file and merges them; each warning goes to stderr.
-void merge_annotations(std::vector<findings::Finding>& all, const std::vector<findings::StackRun>& runs,
-                       const std::vector<std::string>& files, const char* command) {
+std::vector<findings::Annotations> merge_annotations(std::vector<findings::Finding>& all,
+                                                     const std::vector<findings::StackRun>& runs,
+                                                     const std::vector<std::string>& files, const char* command) {
   std::vector<findings::Annotations> annotations;
   for (const auto& file : files) annotations.push_back(findings::read_annotations(file));
   for (const auto& warning : findings::apply_annotations(all, runs, annotations))
     std::fprintf(stderr, "%s: warning: %s\n", command, warning.c_str());
+  return annotations;
 }
 
 void write_run_findings(const std::string& results_json, StackUnderTest& stack, const std::string& report_dir) {
@@ -126,7 +127,7 @@ int findings_command(const Args& args) {
     throw UsageError("--stack-summary writes one stack's page: give exactly one results file");
 
   std::vector<findings::Finding> all = findings::group_findings(runs);
-  merge_annotations(all, runs, p.values("annotations"), "connstate findings");
+  const auto annotations = merge_annotations(all, runs, p.values("annotations"), "connstate findings");
   std::vector<std::pair<std::string, StackOptions>> stacks;
   for (const auto& run : runs) stacks.push_back({p.value_or("sut", run.sut), StackOptions{}});
   if (!p.has("no-reproduce") && !reproduce_findings(all, runs, stacks, "connstate findings")) return kExitStackError;
@@ -150,7 +151,7 @@ int findings_command(const Args& args) {
     for (const auto& a : p.values("annotations")) preamble += " --annotations " + a;
     preamble += " --stack-summary " + *f +
                 "` (docs/findings.md, \"A stack's FINDINGS.md\"). The causes in the code come from the annotations.";
-    write_text(*f, findings::stack_summary_markdown(all, runs.front(), known, page_dir, preamble));
+    write_text(*f, findings::stack_summary_markdown(all, runs.front(), known, page_dir, preamble, annotations));
     std::printf("wrote %s\n", f->c_str());
   }
   return fresh ? kExitUnexpected : kExitOk;

@@ -596,7 +596,7 @@ std::vector<std::string> write_report_dir(const std::vector<Finding>& findings,
 
 std::string stack_summary_markdown(const std::vector<Finding>& findings, const StackRun& run,
                                    const std::map<std::string, std::string>& known, const std::string& page_dir,
-                                   const std::string& preamble) {
+                                   const std::string& preamble, const std::vector<Annotations>& annotations) {
   const Rows rows = rows_of(findings, &run);
   std::ostringstream md;
   md << "# Findings: " << run.name << " " << run.version << "\n\n";
@@ -636,6 +636,23 @@ std::string stack_summary_markdown(const std::vector<Finding>& findings, const S
       md << ".\n\n";
     }
     cause_markdown(md, *o, "###");
+  }
+  bool facts_heading = false;
+  for (const Annotations& file : annotations) {
+    if (file.stack != run.name) continue;
+    for (const Annotation& a : file.entries) {
+      if (!a.finding.empty()) continue;
+      if (!facts_heading) md << "## Facts of the code that are no finding\n\n";
+      facts_heading = true;
+      md << "**" << capitalized(a.summary) << "** — " << a.reason << ".\n\n";
+      std::vector<std::vector<std::string>> rows_of_code;
+      for (const CodeCitation& c : a.code)
+        rows_of_code.push_back({"`" + c.file + "`", c.function.empty() ? "" : "`" + c.function + "`", c.why});
+      if (!rows_of_code.empty()) {
+        table_markdown(md, {"file", "function", "why"}, rows_of_code);
+        md << "\n";
+      }
+    }
   }
   std::string text = md.str();
   while (text.size() > 1 && text[text.size() - 2] == '\n') text.pop_back();

@@ -162,10 +162,11 @@ std::vector<std::string> write_report_dir(const std::vector<Finding>& findings,
 // A stack's findings on one Markdown page that stands alone (what a stack's FINDINGS.md is): the table of
 // the index (finding, what, cases, reproduction, cause in the code) and a section per finding with the
 // requirement, the reproduction's steps and the causes in the code. `page_dir` is the folder the page is
-// written to (its docs/spec links are relative to it); `preamble` a paragraph after the title.
+// written to (its docs/spec links are relative to it); `preamble` a paragraph after the title. The entries
+// of `annotations` files for this stack that name no finding (declined inputs, observations) close the page.
 std::string stack_summary_markdown(const std::vector<Finding>& findings, const StackRun& run,
                                    const std::map<std::string, std::string>& known, const std::string& page_dir,
-                                   const std::string& preamble);
+                                   const std::string& preamble, const std::vector<Annotations>& annotations = {});
 
 // "3 transports", "a closed pc with no transport", "4 steps": the size of a reproduction, in words.
 std::string reproduction_size(const harness::Case& c);
