@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "connstate/findings/findings.h"
 #include "connstate/harness/args.h"
 #include "connstate/harness/cases.h"
 #include "connstate/harness/stack.h"
@@ -44,5 +45,14 @@ int findings_command(const Args& args);
 // `run --report-dir`: the findings of the run just written to `results_json`, reproduced against the same
 // stack, as DIR/findings.json and DIR/findings/ (findings_command.cpp).
 void write_run_findings(const std::string& results_json, harness::StackUnderTest& stack, const std::string& report_dir);
+// Shrinks and confirms every finding's reproduction on the stack of each run (`stacks[i]`: the sut and
+// its options for runs[i]). Returns false, after saying why on stderr, when a stack cannot be run.
+bool reproduce_findings(std::vector<findings::Finding>& all, const std::vector<findings::StackRun>& runs,
+                        const std::vector<std::pair<std::string, harness::StackOptions>>& stacks, const char* command);
+// Reads the annotations files and merges them into the findings; each warning goes to stderr. Returns
+// the files read.
+std::vector<findings::Annotations> merge_annotations(std::vector<findings::Finding>& all,
+                                                     const std::vector<findings::StackRun>& runs,
+                                                     const std::vector<std::string>& files, const char* command);
 
 }  // namespace connstate::cli

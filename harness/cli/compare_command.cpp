@@ -1,7 +1,8 @@
 // compare_command.cpp — `connstate compare --config FILE`: every case against every stack, every
 // stack's traces checked, one JSON with all results, and an Autobahn-style matrix (HTML and
 // Markdown): cases as rows grouped by spec section, one column per stack and profile, every cell
-// a verdict that opens the evidence.
+// a verdict that opens the evidence. With --report-dir, also the findings view: every column's
+// results grouped into findings (harness/findings/), with a matrix of findings by stack.
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -9,9 +10,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "commands.h"
+#include "connstate/findings/findings.h"
 #include "connstate/harness/args.h"
 #include "connstate/harness/json_input.h"
 #include "connstate/harness/reports.h"
@@ -31,6 +34,7 @@ struct StackConfig {
   std::string sut;                   // empty: traces only
   std::vector<Profile> profiles;     // columns
   std::string expectations;          // file, relative to the config's directory
+  std::string annotations;           // causes in the stack's code by finding id, relative to the config's directory
   std::string traces;                // folder of recorded traces
   std::string install;               // command run before (documentation; compare does not run it)
   StackOptions options;
@@ -69,13 +73,14 @@ Config load_config(const std::string& path) {
     for (std::size_t i = 0; i < stacks.size(); ++i) {
       const std::string at = pointer_join("/stacks", i);
       const json::object& s = as_object(stacks[i], at);
-      reject_unknown_keys(s, {"name", "sut", "profiles", "expectations", "traces", "install", "request_timeout_ms",
-                              "window", "note"},
+      reject_unknown_keys(s, {"name", "sut", "profiles", "expectations", "annotations", "traces", "install",
+                              "request_timeout_ms", "window", "note"},
                           at);
       StackConfig sc;
       sc.name = require_string(s, "name", at);
       sc.sut = optional_string(s, "sut", at).value_or("");
       sc.expectations = optional_string(s, "expectations", at).value_or("");
+      sc.annotations = optional_string(s, "annotations", at).value_or("");
       sc.traces = optional_string(s, "traces", at).value_or("");
       sc.install = optional_string(s, "install", at).value_or("");
       sc.note = optional_string(s, "note", at).value_or("");
@@ -223,6 +228,96 @@ void write_text(const fs::path& path, const std::string& s) {
   std::fclose(f);
 }
 
+// The findings view's input: every column's runs, each with the column it came from.
+struct ColumnRuns {
+  std::vector<findings::StackRun> runs;
+  std::vector<const Column*> columns;  // columns[i] made runs[i]
+};
+
+// Every column's results as findings input, collected in one place. A column that ran a stack gives
+// its results.json; a column whose stack could not run gives nothing (its errors are no findings). A
+// column's check-trace results are trace evidence of the same stack: they join its run, or are a run of
+// their own for a stack known from its traces only.
+ColumnRuns collect_runs(const std::vector<Column>& columns, const Config& cfg, const fs::path& out) {
+  ColumnRuns collected;
+  for (const Column& c : columns) {
+    std::optional<findings::StackRun> run;
+    if (!c.stack->sut.empty() && c.error.empty() && !c.report_dir.empty())
+      run = findings::read_results((out / c.report_dir / "results.json").string());
+    if (!c.traces_json.empty()) {
+      const fs::path traces_root = (cfg.dir / c.stack->traces).parent_path();
+      findings::StackRun traces = findings::trace_results_from_json(
+          c.traces_json, "the " + column_title(c) + " traces", traces_root.lexically_normal().string());
+      if (run && findings::same_stack(*run, traces)) {
+        findings::add_traces(*run, std::move(traces));
+      } else {
+        if (run) {
+          collected.runs.push_back(std::move(*run));
+          collected.columns.push_back(&c);
+        }
+        run = std::move(traces);
+      }
+    }
+    if (!run) continue;
+    collected.runs.push_back(std::move(*run));
+    collected.columns.push_back(&c);
+  }
+  return collected;
+}
+
+struct FindingsView {
+  bool written = false;
+  bool stack_error = false;
+  std::vector<std::string> new_findings;  // "<column>: <id>", for stacks whose expectations list findings
+};
+
+// Groups every column's results into findings, shrinks and confirms each reproduction against the
+// column's stack, merges the stacks' annotations, and writes out/findings/ (reports per stack,
+// findings.json, matrix.md and matrix.html). A failing finding is new for a column whose expectations
+// file lists known findings and does not list it.
+FindingsView write_findings_view(const std::vector<Column>& columns, const Config& cfg, const fs::path& out) {
+  FindingsView view;
+  ColumnRuns input = collect_runs(columns, cfg, out);
+  std::vector<findings::Finding> all = findings::group_findings(input.runs);
+  std::vector<std::string> annotation_files;
+  std::vector<std::pair<std::string, StackOptions>> stacks;
+  std::map<std::string, std::string> known_any;
+  std::map<const findings::StackRun*, std::map<std::string, std::string>> known_by_run;
+  for (std::size_t i = 0; i < input.runs.size(); ++i) {
+    const StackConfig& sc = *input.columns[i]->stack;
+    stacks.push_back({sc.sut, sc.options});
+    const std::string annotations = sc.annotations.empty() ? "" : (cfg.dir / sc.annotations).lexically_normal().string();
+    if (!annotations.empty() &&
+        std::find(annotation_files.begin(), annotation_files.end(), annotations) == annotation_files.end())
+      annotation_files.push_back(annotations);
+    if (!sc.expectations.empty()) {
+      auto known = findings::read_known_findings((cfg.dir / sc.expectations).string());
+      known_any.insert(known.begin(), known.end());
+      known_by_run[&input.runs[i]] = std::move(known);
+    }
+  }
+  merge_annotations(all, input.runs, annotation_files, "compare");
+  std::fprintf(stderr, "compare: findings (%zu, reproducing each against its stacks)\n", all.size());
+  view.stack_error = !reproduce_findings(all, input.runs, stacks, "compare");
+  const fs::path dir = out / "findings";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw UsageError("cannot create " + dir.string() + ": " + ec.message());
+  write_text(dir / "findings.json", findings::findings_json(all, known_any));
+  findings::write_report_dir(all, known_any, dir.string(), input.runs);
+  view.written = true;
+  for (const findings::Finding& f : all) {
+    if (!f.failing) continue;
+    for (const findings::Occurrence& o : f.stacks) {
+      const auto known = known_by_run.find(o.run);
+      if (known == known_by_run.end() || known->second.empty() || known->second.contains(f.id)) continue;
+      const Column& c = *input.columns[static_cast<std::size_t>(o.run - input.runs.data())];
+      view.new_findings.push_back(column_title(c) + ": " + f.id);
+    }
+  }
+  return view;
+}
+
 }  // namespace
 
 int compare(const Args& args) {
@@ -233,14 +328,19 @@ int compare(const Args& args) {
               "matrix.md. With --report-dir, each column's full run reports (results.json, junit.xml,\n"
               "report.md, report.html, as `connstate run --report-dir` writes them) go into DIR/<stack>-<profile>/\n"
               "next to the matrix, whose column headers link to them. Paths in the config are relative to\n"
-              "the config file; sut command lines run from the working directory.\n\n"
-              "exit codes: 0 every column as its expectations say; 1 unexpected results in some column;\n"
+              "the config file; sut command lines run from the working directory. With --report-dir, compare\n"
+              "also groups every column's results into findings (as `connstate findings` does, reproduced\n"
+              "against each column's stack, with the stack's \"annotations\") and writes DIR/findings/: a bug\n"
+              "report per finding and stack, findings.json, and matrix.html/matrix.md (findings x stacks).\n\n"
+              "exit codes: 0 every column as its expectations say; 1 unexpected results in some column, or a\n"
+              "failing finding not listed in the \"findings\" of a stack's expectations file that lists some;\n"
               "2 bad usage or config; 3 some stack could not be run (the matrix is still written).");
   p.option("config", "FILE", "the comparison config (JSON; see docs/conformance/compare.json)")
       .option("out", "DIR", "where to write the matrix (default: the config's directory)")
       .option("report-dir", "DIR", "write the matrix and every column's run reports into DIR")
       .option("cases-dir", "DIR", "case files (default: as connstate run)")
-      .option("shard", "I/N", "run only part I of N of each column's cases (as connstate run --shard)");
+      .option("shard", "I/N", "run only part I of N of each column's cases (as connstate run --shard)")
+      .option("no-findings", "", "with --report-dir: do not group the results into findings");
   if (!p.parse(args)) return kExitOk;
   if (!p.positionals().empty()) throw UsageError("unexpected argument '" + p.positionals()[0] + "'");
   auto config_path = p.value("config");
@@ -255,6 +355,13 @@ int compare(const Args& args) {
     fs::create_directories(out, ec);
     if (ec) throw UsageError("cannot create " + out.string() + ": " + ec.message());
   }
+  const bool want_findings = column_reports && !p.has("no-findings");
+  if (want_findings)
+    // A bad annotations file or "findings" object is bad input: say so now, not after every column ran.
+    for (const StackConfig& sc : cfg.stacks) {
+      if (!sc.annotations.empty()) findings::read_annotations((cfg.dir / sc.annotations).string());
+      if (!sc.expectations.empty()) findings::read_known_findings((cfg.dir / sc.expectations).string());
+    }
   LoadOptions load = cfg.load;
   load.stream_generated = true;
   const Suite suite = load_suite(p.value_or("cases-dir", default_cases_dir()), load);
@@ -349,7 +456,7 @@ int compare(const Args& args) {
         const int status = std::system(cmd.c_str());
         col.traces_exit = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         if (fs::exists(res)) col.traces_json = read_file(res.string());
-        fs::remove(res, ec);
+        if (!column_reports) fs::remove(res, ec);
       } else {
         col.error += (col.error.empty() ? "" : "; ") + std::string("no traces in ") + dir.string();
       }
@@ -392,6 +499,9 @@ int compare(const Args& args) {
   j += "]}\n";
   write_text(out / "matrix.json", j);
 
+  const FindingsView findings_view =
+      want_findings ? write_findings_view(columns, cfg, out) : FindingsView{};
+
   // --- matrix.html / matrix.md --------------------------------------------------------------
   std::vector<const Case*> rows;
   std::map<std::string, std::string> section_titles;
@@ -412,6 +522,9 @@ int compare(const Args& args) {
   h += "<h1>" + html_escape(cfg.title) + "</h1><p>tool " + tool_version() + ", suite " + suite.suite_version + ", " +
        utc_now() + ". Rows: hand-written cases by spec section; columns: stack · profile. A faded cell is a known "
        "divergence listed in that stack's expectations file. Click a cell for its evidence.</p>\n";
+  if (findings_view.written)
+    h += "<p id=\"by-finding\"><a href=\"findings/matrix.html\">By finding</a>: every column's results grouped into "
+         "findings, with the stacks that show each one and a bug report per stack.</p>\n";
   h += "<table id=\"matrix\"><thead><tr><th>case</th>";
   for (const Column& c : columns)
     h += "<th class=\"stack\">" +
@@ -452,7 +565,11 @@ int compare(const Args& args) {
   }
   h += "</tr>\n";
   std::string md = "# " + cfg.title + "\n\ntool " + tool_version() + ", suite " + suite.suite_version + ", " + utc_now() +
-                   "\n\n| case |";
+                   "\n\n" +
+                   (findings_view.written ? "[By finding](findings/matrix.md): every column's results grouped into "
+                                            "findings, with the stacks that show each one.\n\n"
+                                          : "") +
+                   "| case |";
   for (const Column& c : columns) md += " " + column_title(c) + " |";
   md += "\n|---|";
   for (std::size_t i = 0; i < columns.size(); ++i) md += "---|";
@@ -538,6 +655,8 @@ int compare(const Args& args) {
       if (!c.report_dir.empty())
         std::printf("  %-40s %s\n", column_title(c).c_str(), (out / c.report_dir / "report.html").c_str());
   }
+  if (findings_view.written)
+    std::printf("  %-40s %s\n", "by finding", (out / "findings" / "matrix.html").c_str());
   int code = kExitOk;
   for (const Column& c : columns) {
     if (!c.error.empty()) {
@@ -547,6 +666,10 @@ int compare(const Args& args) {
       code = kExitUnexpected;
     }
   }
+  for (const std::string& fresh : findings_view.new_findings)
+    std::fprintf(stderr, "compare: new finding (not in the expectations' \"findings\"): %s\n", fresh.c_str());
+  if (findings_view.stack_error) code = kExitStackError;
+  else if (!findings_view.new_findings.empty() && code == kExitOk) code = kExitUnexpected;
   std::fflush(stderr);
   std::printf("open %s\n", (out / "matrix.html").c_str());
   return code;

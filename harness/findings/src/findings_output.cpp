@@ -1,5 +1,7 @@
 // findings_output.cpp — findings as data: the JSON document, the reproduction as a case file and as
-// protocol-1 requests, and the known findings of an expectations file (see findings.h).
+// protocol-1 requests, the known findings of an expectations file, and the stacks' annotations (causes in
+// their code, keyed by finding id) merged into the findings (see findings.h).
+#include <algorithm>
 #include <bit>
 
 #include "connstate/harness/json_input.h"
@@ -134,7 +136,108 @@ std::map<std::string, std::string> read_known_findings(const std::string& path) 
   return known;
 }
 
+Annotations read_annotations(const std::string& path) {
+  const std::string text = harness::read_file(path);
+  const boost::json::value doc = harness::parse_document(text, path);
+  Annotations file;
+  file.file = path;
+  try {
+    const auto& root = harness::as_object(doc, "");
+    harness::reject_unknown_keys(root, {"$comment", "$schema", "stack", "version", "code_root", "annotations"}, "");
+    file.stack = harness::require_string(root, "stack", "");
+    file.version = harness::optional_string(root, "version", "").value_or("");
+    file.code_root = harness::optional_string(root, "code_root", "").value_or("");
+    const auto& entries = harness::as_array(harness::require(root, "annotations", ""), "/annotations");
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const std::string at = harness::pointer_join("/annotations", i);
+      const auto& e = harness::as_object(entries[i], at);
+      harness::reject_unknown_keys(e, {"$comment", "finding", "variant", "summary", "reason", "code"}, at);
+      Annotation a;
+      const boost::json::value& finding = harness::require(e, "finding", at);
+      if (finding.is_string()) {
+        a.finding = std::string(finding.get_string());
+        if (!a.finding.starts_with("F-"))
+          throw harness::FieldError(harness::pointer_join(at, "finding"),
+                                    "a finding id starts with F- (connstate findings --json lists them)");
+      } else if (!finding.is_null()) {
+        throw harness::FieldError(harness::pointer_join(at, "finding"), "\"finding\" is a finding id or null");
+      }
+      a.variant = harness::optional_string(e, "variant", at).value_or("");
+      a.summary = harness::require_string(e, "summary", at);
+      a.reason = harness::optional_string(e, "reason", at).value_or("");
+      if (a.finding.empty() && a.reason.empty())
+        throw harness::FieldError(at, "an entry with \"finding\": null says why in \"reason\"");
+      if (const auto* code = e.if_contains("code")) {
+        const auto& citations = harness::as_array(*code, harness::pointer_join(at, "code"));
+        for (std::size_t k = 0; k < citations.size(); ++k) {
+          const std::string cat = harness::pointer_join(harness::pointer_join(at, "code"), k);
+          const auto& c = harness::as_object(citations[k], cat);
+          harness::reject_unknown_keys(c, {"file", "function", "why"}, cat);
+          a.code.push_back({harness::require_string(c, "file", cat),
+                            harness::optional_string(c, "function", cat).value_or(""),
+                            harness::require_string(c, "why", cat)});
+        }
+      }
+      file.entries.push_back(std::move(a));
+    }
+  } catch (const harness::FieldError& e) {
+    const harness::Position where = harness::locate(text, e.pointer);
+    throw harness::InputError(path, where.line, where.column, e.what());
+  }
+  return file;
+}
+
+std::vector<std::string> apply_annotations(std::vector<Finding>& findings, const std::vector<StackRun>& runs,
+                                           const std::vector<Annotations>& files) {
+  std::vector<std::string> warnings;
+  for (const Annotations& file : files) {
+    const bool stack_in_run =
+        std::any_of(runs.begin(), runs.end(), [&](const StackRun& r) { return r.name == file.stack; });
+    if (!stack_in_run) {
+      warnings.push_back(file.file + ": no results of the stack \"" + file.stack + "\" (its adapter's hello name)");
+      continue;
+    }
+    for (const Annotation& a : file.entries) {
+      if (a.finding.empty()) continue;
+      const auto f = std::find_if(findings.begin(), findings.end(), [&](const Finding& x) { return x.id == a.finding; });
+      const bool shown = f != findings.end() && std::any_of(f->stacks.begin(), f->stacks.end(), [&](const Occurrence& o) {
+                           return o.run->name == file.stack;
+                         });
+      if (!shown) {
+        warnings.push_back(file.file + ": " + a.finding + " is not a finding of " + file.stack + " in these results");
+        continue;
+      }
+      if (!a.variant.empty() && !f->variants.contains(a.variant)) {
+        warnings.push_back(file.file + ": " + a.finding + " has no variant \"" + a.variant + "\" in these results");
+        continue;
+      }
+      for (Occurrence& o : f->stacks) {
+        if (o.run->name != file.stack) continue;
+        o.annotations.push_back(a);
+        o.code_root = file.code_root;
+      }
+    }
+  }
+  return warnings;
+}
+
 namespace {
+
+void append_annotations(std::string& out, const Occurrence& o) {
+  out += ",\"annotations\":[";
+  for (std::size_t i = 0; i < o.annotations.size(); ++i) {
+    const Annotation& a = o.annotations[i];
+    out += (i ? "," : "") + std::string("{\"finding\":") + json_string(a.finding);
+    if (!a.variant.empty()) out += ",\"variant\":" + json_string(a.variant);
+    out += ",\"summary\":" + json_string(a.summary) + ",\"code\":[";
+    for (std::size_t k = 0; k < a.code.size(); ++k)
+      out += (k ? "," : "") + std::string("{\"file\":") + json_string(a.code[k].file) +
+             ",\"function\":" + json_string(a.code[k].function) + ",\"why\":" + json_string(a.code[k].why) + "}";
+    out += "]}";
+  }
+  out += "]";
+  if (!o.code_root.empty()) out += ",\"code_root\":" + json_string(o.code_root);
+}
 
 void append_occurrence(std::string& out, const Finding& f, const Occurrence& o) {
   const StackRun& run = *o.run;
@@ -160,6 +263,7 @@ void append_occurrence(std::string& out, const Finding& f, const Occurrence& o) 
   if (!o.note.empty()) out += ",\"note\":" + json_string(o.note);
   if (const std::string evidence = trace_evidence_json(o); !evidence.empty())
     out += ",\"traces\":" + std::to_string(o.trace_records.size()) + ",\"trace_evidence\":" + evidence;
+  append_annotations(out, o);
   out += "}";
 }
 

@@ -145,10 +145,11 @@ std::string event_requirement_id(StepKind k, bool was_closed, const std::string&
   return "unclassified";
 }
 
-// "ice statechange" -> "the ICE transport's statechange"; pc events by their type.
+// "ice statechange" -> "statechange of the ICE transport" (reads after "an extra", "no", "a second"); pc
+// events by their type.
 std::string event_words(const std::string& cls) {
-  if (cls == "ice statechange") return "the ICE transport's statechange";
-  if (cls == "dtls statechange") return "the DTLS transport's statechange";
+  if (cls == "ice statechange") return "statechange of the ICE transport";
+  if (cls == "dtls statechange") return "statechange of the DTLS transport";
   return cls;
 }
 

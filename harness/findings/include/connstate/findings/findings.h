@@ -96,6 +96,22 @@ struct StackRun {
 // Reads a results file; throws harness::InputError naming the file (and where in it) on bad input.
 StackRun read_results(const std::string& path);
 
+// A cause of a finding in the stack's own code, kept with the stack (tools/adapters/<stack>/annotations.json,
+// docs/schemas/annotations.schema.json) and merged into the reports of that stack.
+struct CodeCitation {
+  std::string file, function, why;
+};
+struct Annotation {
+  std::string finding;  // the finding id; empty when the entry matches no finding (`reason` says why)
+  std::string variant;  // optional: the one variant (shape) of the finding this entry explains
+  std::string summary, reason;
+  std::vector<CodeCitation> code;
+};
+struct Annotations {
+  std::string file, stack, version, code_root;
+  std::vector<Annotation> entries;
+};
+
 // Whether a JSON text is check-trace results ("format": "connstate-trace-results") rather than run results.
 bool is_trace_results(const std::string& json_text);
 // Reads check-trace results (`check-trace --json`, or the traces-N.json a comparison writes) as a run of
@@ -148,6 +164,9 @@ struct Occurrence {
     std::vector<std::string> legal_under; // profiles under which the excerpt shows no such finding
   };
   std::optional<TraceExcerpt> trace_excerpt;  // filled by reproduce_from_trace()
+  // Filled by apply_annotations(): the causes in the stack's code, and where their files are.
+  std::vector<Annotation> annotations;
+  std::string code_root;
 };
 
 struct Finding {
@@ -191,13 +210,39 @@ std::vector<std::string> reproduction_requests(const Occurrence& occurrence);
 // The findings known to an expectations file: its optional "findings" object, id -> reason.
 std::map<std::string, std::string> read_known_findings(const std::string& expectations_path);
 
+// Reads an annotations file; throws harness::InputError naming the file (and where in it) on bad input.
+Annotations read_annotations(const std::string& path);
+// Attaches each file's entries to the occurrences of the runs whose stack name (the adapter's hello) is
+// the file's "stack". Returns the warnings: an entry naming a finding that no run of that stack shows, a
+// file that matches no stack of the runs.
+std::vector<std::string> apply_annotations(std::vector<Finding>& findings, const std::vector<StackRun>& runs,
+                                           const std::vector<Annotations>& files);
+
 // {"format":"connstate-findings","version":1,"findings":[…]} (docs/schemas/findings.schema.json).
 std::string findings_json(const std::vector<Finding>& findings, const std::map<std::string, std::string>& known);
 
-// One Markdown bug report per finding and stack, and index.md + index.html per stack, under `dir`.
-// Returns the files written.
+// One Markdown and one HTML bug report per finding and stack (F-….md, F-….html, with the reproduction as
+// F-….case.json), and index.md + index.html per stack under `dir`/<stack_slug>/; matrix.md and
+// matrix.html (rows findings, columns stacks, shared findings first) under `dir`. Returns the files written.
 std::vector<std::string> write_report_dir(const std::vector<Finding>& findings,
                                           const std::map<std::string, std::string>& known, const std::string& dir);
+// The same, with a column in the matrix and an index for each of `runs`, also those without findings
+// (two runs of the same stack and version get their profile in their folder name).
+std::vector<std::string> write_report_dir(const std::vector<Finding>& findings,
+                                          const std::map<std::string, std::string>& known, const std::string& dir,
+                                          const std::vector<StackRun>& runs);
+
+// A stack's findings on one Markdown page that stands alone (what a stack's FINDINGS.md is): the table of
+// the index (finding, what, cases, reproduction, cause in the code) and a section per finding with the
+// requirement, the reproduction's steps and the causes in the code. `page_dir` is the folder the page is
+// written to (its docs/spec links are relative to it); `preamble` a paragraph after the title. The entries
+// of `annotations` files for this stack that name no finding (declined inputs, observations) close the page.
+std::string stack_summary_markdown(const std::vector<Finding>& findings, const StackRun& run,
+                                   const std::map<std::string, std::string>& known, const std::string& page_dir,
+                                   const std::string& preamble, const std::vector<Annotations>& annotations = {});
+
+// "3 transports", "a closed pc with no transport", "4 steps": the size of a reproduction, in words.
+std::string reproduction_size(const harness::Case& c);
 
 // The folder name of a stack's reports ("aiortc-1.9.0").
 std::string stack_slug(const StackRun& run);
