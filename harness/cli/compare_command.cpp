@@ -246,8 +246,9 @@ ColumnRuns collect_runs(const std::vector<Column>& columns, const Config& cfg, c
       run = findings::read_results((out / c.report_dir / "results.json").string());
     if (!c.traces_json.empty()) {
       const fs::path traces_root = (cfg.dir / c.stack->traces).parent_path();
-      findings::StackRun traces = findings::trace_results_from_json(
-          c.traces_json, "the " + column_title(c) + " traces", traces_root.lexically_normal().string());
+      const std::string traces_file = (out / ("traces-" + std::to_string(&c - columns.data()) + ".json")).string();
+      findings::StackRun traces =
+          findings::trace_results_from_json(c.traces_json, traces_file, traces_root.lexically_normal().string());
       if (run && findings::same_stack(*run, traces)) {
         findings::add_traces(*run, std::move(traces));
       } else {
@@ -431,7 +432,7 @@ int compare(const Args& args) {
     }
     if (!sc.traces.empty()) {
       // The trace checker is its own command; run it and keep its JSON results.
-      const fs::path dir = cfg.dir / sc.traces;
+      const fs::path dir = (cfg.dir / sc.traces).lexically_normal();
       std::vector<std::string> files;
       std::error_code ec;
       for (const auto& e : fs::directory_iterator(dir, ec))

@@ -145,7 +145,7 @@ BOOST_AUTO_TEST_CASE(findings_view_by_stack) {
   }
 
   const std::string matrix = read_text(out + "/findings/matrix.md");
-  const std::string legacy_slug = "connstate-reference--legacy-mdn--";
+  const std::string legacy_slug = "connstate-reference-legacy-mdn-";
   BOOST_TEST(matrix.find("| connstate reference (rec-2025) ") != std::string::npos, matrix);
   std::size_t rows = 0;
   for (std::size_t pos = 0; (pos = matrix.find("\n| `F-", pos)) != std::string::npos; ++pos) {

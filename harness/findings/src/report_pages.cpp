@@ -448,6 +448,46 @@ std::vector<std::string> index_row(const Finding& f, const Occurrence& o, const 
   return row;
 }
 
+// The inputs the stack declined (unsupported: no finding, but where the stack cannot say anything), grouped
+// by the reason it gave, largest group first.
+struct DeclinedGroup {
+  std::string reason, example;
+  std::size_t cases = 0;
+};
+std::vector<DeclinedGroup> declined_inputs(const StackRun& run) {
+  std::map<std::string, DeclinedGroup> by_reason;
+  for (const ResultRecord& r : run.non_pass) {
+    if (r.verdict != harness::Verdict::Unsupported) continue;
+    // A sequence's reason names the step it declined ("step 2 (add t1): …"); the reason itself groups.
+    std::string reason = r.message;
+    if (reason.starts_with("step ") && reason.find("): ") != std::string::npos) reason = reason.substr(reason.find("): ") + 3);
+    DeclinedGroup& g = by_reason[reason];
+    if (g.cases++ == 0) {
+      g.reason = reason.empty() ? "(no reason given)" : reason;
+      g.example = r.c.id;
+    }
+  }
+  std::vector<DeclinedGroup> groups;
+  for (auto& [reason, g] : by_reason) groups.push_back(std::move(g));
+  std::stable_sort(groups.begin(), groups.end(), [](const DeclinedGroup& a, const DeclinedGroup& b) { return a.cases > b.cases; });
+  return groups;
+}
+
+void declined_markdown(std::ostringstream& md, const StackRun& run, const std::string& heading) {
+  const auto groups = declined_inputs(run);
+  if (groups.empty()) return;
+  std::size_t total = 0;
+  for (const auto& g : groups) total += g.cases;
+  md << "\n" << heading << " Inputs the stack declines\n\n" << plural(total, "case")
+     << " answered `unsupported`: no finding (the stack cannot represent the input), but nothing is known of "
+        "what it would do there.\n\n";
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t i = 0; i < groups.size() && i < 12; ++i)
+    rows.push_back({groups[i].reason, std::to_string(groups[i].cases), "`" + groups[i].example + "`"});
+  if (groups.size() > 12) rows.push_back({"(" + plural(groups.size() - 12, "other reason") + ")", "", ""});
+  table_markdown(md, {"reason the stack gave", "cases", "example"}, rows);
+}
+
 std::string index_markdown(const StackRun& run, const Rows& rows, const std::map<std::string, std::string>& known) {
   std::ostringstream md;
   md << "# Findings: " << run.name << " " << run.version << "\n\n" << index_summary(run, rows.size())
@@ -455,6 +495,7 @@ std::string index_markdown(const StackRun& run, const Rows& rows, const std::map
   std::vector<std::vector<std::string>> table;
   for (const auto& [f, o] : rows) table.push_back(index_row(*f, *o, known, f->id + ".md"));
   table_markdown(md, index_header(known), table);
+  declined_markdown(md, run, "##");
   return md.str();
 }
 
@@ -476,7 +517,17 @@ std::string index_html(const StackRun& run, const Rows& rows, const std::map<std
     if (cells.size() > 5) h << "<td class=\"known\">" << inline_html(cells[5]) << "</td>";
     h << "</tr>\n";
   }
-  h << "</tbody></table></body></html>\n";
+  h << "</tbody></table>\n";
+  if (const auto groups = declined_inputs(run); !groups.empty()) {
+    h << "<section id=\"declined\"><h2>Inputs the stack declines</h2>\n<p>Answered <code>unsupported</code>: no "
+         "finding, but nothing is known of what the stack would do there.</p>\n<table><thead><tr><th>reason the stack "
+         "gave</th><th>cases</th><th>example</th></tr></thead><tbody>\n";
+    for (std::size_t i = 0; i < groups.size() && i < 12; ++i)
+      h << "<tr><td>" << html_escape(groups[i].reason) << "</td><td class=\"num\">" << groups[i].cases
+        << "</td><td><code>" << html_escape(groups[i].example) << "</code></td></tr>\n";
+    h << "</tbody></table></section>\n";
+  }
+  h << "</body></html>\n";
   return h.str();
 }
 
@@ -579,11 +630,18 @@ std::string reproduction_size(const harness::Case& c) {
 }
 
 std::string stack_slug(const StackRun& run) {
+  // The name and the version's first word ("1.22.0" of "1.22.0 (Debian …)"): a folder name people can type.
   std::string slug = run.name.empty() ? run.sut : run.name;
-  if (!run.version.empty()) slug += "-" + run.version;
-  for (char& ch : slug)
-    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-') ch = '-';
-  return slug.empty() ? std::string("stack") : slug;
+  const std::string version = run.version.substr(0, run.version.find_first_of(" ("));
+  if (!version.empty()) slug += "-" + version;
+  std::string clean;
+  for (char ch : slug) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.') ch = '-';
+    if (ch == '-' && (clean.empty() || clean.back() == '-')) continue;
+    clean += ch;
+  }
+  while (!clean.empty() && clean.back() == '-') clean.pop_back();
+  return clean.empty() ? std::string("stack") : clean;
 }
 
 std::vector<std::string> write_report_dir(const std::vector<Finding>& findings,
@@ -670,6 +728,8 @@ std::string stack_summary_markdown(const std::vector<Finding>& findings, const S
     }
     cause_markdown(md, *o, "###");
   }
+  declined_markdown(md, run, "##");
+  md << "\n";
   bool facts_heading = false;
   for (const Annotations& file : annotations) {
     if (file.stack != run.name) continue;

@@ -33,7 +33,7 @@ struct MapRow {
   std::vector<std::string> finding_ids;
   int line = 0;
   bool not_a_finding() const { return how.starts_with("not a finding"); }
-  bool from_traces() const { return findings_cell.find("TBD-trace") != std::string::npos; }
+  bool from_traces() const { return findings_cell.find("TBD-trace") != std::string::npos || how.starts_with("from traces"); }
 };
 
 std::vector<std::string> cells(const std::string& line) {
@@ -212,6 +212,33 @@ BOOST_AUTO_TEST_CASE(a_fresh_run_of_the_stack_shows_every_mapped_finding) {
         ++checked;
       }
       if (r.not_a_finding()) BOOST_TEST(shown.empty(), "a row that is no finding shows:" << got);
+    }
+  }
+  // Rows seen only in the recordings: their findings come from checking the stack's committed traces, as
+  // the comparison does (the folder's expectations and check options).
+  const std::string traces = kSourceDir + "/cases/traces/" + stack;
+  std::set<std::string> trace_ids;
+  bool trace_rows = false;
+  for (const MapRow& r : read_map()) trace_rows = trace_rows || (r.stack == stack && r.from_traces() && !r.finding_ids.empty());
+  if (trace_rows) {
+    std::string options;
+    if (std::filesystem::exists(traces + "/check-options")) options = read_text(traces + "/check-options");
+    std::erase(options, '\n');
+    const std::string trace_results = dir.str() + "/traces.json";
+    const auto checked_traces = run_command(kCli + " check-trace --exit-zero --max-details 0 --root " + kSourceDir +
+                                            "/cases/traces --expectations " + traces + "/expectations.json " + options +
+                                            " --json " + trace_results + " " + traces + "/*.jsonl");
+    BOOST_TEST_REQUIRE(checked_traces.exit_code == 0, checked_traces.out);
+    std::vector<findings::StackRun> trace_runs{findings::read_trace_results(trace_results, kSourceDir + "/cases/traces")};
+    for (const findings::Finding& f : findings::group_findings(trace_runs)) trace_ids.insert(f.id);
+  }
+  for (const MapRow& r : read_map()) {
+    if (r.stack != stack || !r.from_traces()) continue;
+    BOOST_TEST_CONTEXT(stack << " " << r.row << " (from traces, findings-map.md line " << r.line << ")") {
+      for (const std::string& id : r.finding_ids) {
+        BOOST_TEST(trace_ids.contains(id), id << " is not among the findings of " << traces);
+        ++checked;
+      }
     }
   }
   BOOST_TEST_MESSAGE(stack << ": " << checked << " mapped findings checked, " << grouped.size() << " findings in the run");

@@ -58,7 +58,8 @@ struct Reports {
     BOOST_TEST_REQUIRE(f.exit_code == 1, f.out);
     findings_output = f.out;
     findings = json::parse(read_text(dir.str() + "/findings.json")).as_object().at("findings").as_array();
-    for (const auto& e : std::filesystem::directory_iterator(dir.path / "reports")) stack_dir = e.path();
+    for (const auto& e : std::filesystem::directory_iterator(dir.path / "reports"))
+      if (e.is_directory()) stack_dir = e.path();
   }
 };
 
