@@ -171,17 +171,6 @@ struct Collect : ResultSink {
   }
 };
 
-const char* cell_class(Verdict v) {
-  switch (v) {
-    case Verdict::Pass: return "pass";
-    case Verdict::NonStrict: return "nonstrict";
-    case Verdict::Informational: return "info";
-    case Verdict::Fail: return "fail";
-    case Verdict::Error: return "error";
-    case Verdict::Unsupported: return "unsupported";
-  }
-  return "";
-}
 const char* cell_text(Verdict v) {
   switch (v) {
     case Verdict::Pass: return "pass";
@@ -597,7 +586,7 @@ int compare(const Args& args) {
           continue;
         }
         const bool unexpected = col.unexpected.at(c->id);
-        h += std::string("<td class=\"") + cell_class(it->second) + (unexpected || it->second == Verdict::Pass ? "" : " exp") +
+        h += std::string("<td class=\"") + verdict_css_class(it->second) + (unexpected || it->second == Verdict::Pass ? "" : " exp") +
              "\"><a href=\"#case-" + html_escape(c->id) + "\">" + cell_text(it->second) + "</a></td>";
         md += std::string(" ") + cell_text(it->second) + (unexpected ? "" : (it->second == Verdict::Pass ? "" : " (expected)")) + " |";
       }
