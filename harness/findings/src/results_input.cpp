@@ -136,7 +136,7 @@ StackRun read_results(const std::string& path) {
   try {
     const json::object& root = as_object(doc, "");
     if (string_or_empty(root, "format") != "connstate-results")
-      throw FieldError("/format", "not a connstate results file (expected \"format\": \"connstate-results\")");
+      throw FieldError("/format", "not a connstate results file (expected \"format\": \"connstate-results\" from run or compare, or \"connstate-trace-results\" from check-trace)");
     StackRun run;
     run.file = path;
     const json::object& header = internal::read_run_header(root, run);
