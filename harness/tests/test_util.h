@@ -16,6 +16,21 @@ inline const std::string kSourceDir = CONNSTATE_SOURCE_DIR;
 inline const std::string kBinaryDir = CONNSTATE_BINARY_DIR;
 inline const std::string kCli = kBinaryDir + "/bin/connstate";
 
+// A one-pc trace in which the stack does everything the spec requires (connect, then close()): check-trace
+// passes it and it gives no finding.
+inline const std::string kPassingTrace =
+    R"({"format":"connstate-trace","version":1,"stack":"test","scenario":"connect"}
+{"t_ms":10,"pc":"a","target":"ice:0","event":"statechange","state":"checking"}
+{"t_ms":10,"pc":"a","target":"pc","event":"iceconnectionstatechange","state":"checking"}
+{"t_ms":10,"pc":"a","target":"pc","event":"connectionstatechange","state":"connecting"}
+{"t_ms":20,"pc":"a","target":"ice:0","event":"statechange","state":"connected"}
+{"t_ms":20,"pc":"a","target":"pc","event":"iceconnectionstatechange","state":"connected"}
+{"t_ms":40,"pc":"a","target":"dtls:0","event":"statechange","state":"connected"}
+{"t_ms":40,"pc":"a","target":"pc","event":"connectionstatechange","state":"connected"}
+{"t_ms":50,"pc":"a","target":"api","event":"close"}
+{"t_ms":50,"pc":"a","target":"pc","event":"get","attribute":"connectionState","state":"closed"}
+)";
+
 struct TempDir {
   std::filesystem::path path;
   TempDir() {

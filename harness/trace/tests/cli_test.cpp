@@ -12,18 +12,7 @@ using namespace connstate::test;
 
 namespace {
 
-const std::string kGood =
-    R"({"format":"connstate-trace","version":1,"stack":"test","scenario":"connect"}
-{"t_ms":10,"pc":"a","target":"ice:0","event":"statechange","state":"checking"}
-{"t_ms":10,"pc":"a","target":"pc","event":"iceconnectionstatechange","state":"checking"}
-{"t_ms":10,"pc":"a","target":"pc","event":"connectionstatechange","state":"connecting"}
-{"t_ms":20,"pc":"a","target":"ice:0","event":"statechange","state":"connected"}
-{"t_ms":20,"pc":"a","target":"pc","event":"iceconnectionstatechange","state":"connected"}
-{"t_ms":40,"pc":"a","target":"dtls:0","event":"statechange","state":"connected"}
-{"t_ms":40,"pc":"a","target":"pc","event":"connectionstatechange","state":"connected"}
-{"t_ms":50,"pc":"a","target":"api","event":"close"}
-{"t_ms":50,"pc":"a","target":"pc","event":"get","attribute":"connectionState","state":"closed"}
-)";
+const std::string& kGood = kPassingTrace;
 
 const std::string kBad =
     R"({"format":"connstate-trace","version":1,"stack":"test","scenario":"bad"}
